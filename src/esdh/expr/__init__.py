@@ -1,0 +1,6 @@
+"""The safe, vectorised expression language used by derived columns and rules."""
+
+from esdh.expr.evaluate import evaluate
+from esdh.expr.parse import ExpressionError, Node, names, parse
+
+__all__ = ["ExpressionError", "Node", "evaluate", "names", "parse"]

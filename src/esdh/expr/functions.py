@@ -1,0 +1,257 @@
+"""The functions an expression may call. Each works on whole Arrow arrays (or scalars) at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from esdh.expr.parse import ExpressionError
+
+Value = pa.Array | pa.Scalar
+
+
+@dataclass(frozen=True)
+class Function:
+    impl: Callable[..., Value]
+    min_args: int
+    max_args: int | None
+    doc: str
+
+    def check_arity(self, name: str, count: int) -> None:
+        if count < self.min_args or (self.max_args is not None and count > self.max_args):
+            want = str(self.min_args) if self.max_args == self.min_args else (
+                f"{self.min_args} or more" if self.max_args is None else f"{self.min_args} to {self.max_args}")
+            raise ExpressionError(f"{name}() takes {want} argument(s), got {count}")
+
+
+FUNCTIONS: dict[str, Function] = {}
+
+
+def _fn(name: str, min_args: int, max_args: int | None, doc: str) -> Callable:
+    def wrap(impl: Callable[..., Value]) -> Callable[..., Value]:
+        FUNCTIONS[name] = Function(impl, min_args, max_args, doc)
+        return impl
+
+    return wrap
+
+
+def to_text(value: Value) -> Value:
+    """Cast to string; dates print as ISO 8601, floats without a trailing '.0' for whole numbers."""
+    if pa.types.is_string(value.type) or pa.types.is_large_string(value.type):
+        return value
+    return pc.cast(value, pa.string())
+
+
+@_fn("concat", 1, None, "concat(a, b, ...): join values as text; null if any part is null")
+def concat(*parts: Value) -> Value:
+    return pc.binary_join_element_wise(*[to_text(p) for p in parts], "")
+
+
+@_fn("str", 1, 1, "str(x): x as text")
+def _str(x: Value) -> Value:
+    return to_text(x)
+
+
+@_fn("upper", 1, 1, "upper(s): upper case")
+def _upper(s: Value) -> Value:
+    return pc.utf8_upper(s)
+
+
+@_fn("lower", 1, 1, "lower(s): lower case")
+def _lower(s: Value) -> Value:
+    return pc.utf8_lower(s)
+
+
+@_fn("length", 1, 1, "length(s): number of characters")
+def _length(s: Value) -> Value:
+    return pc.utf8_length(s)
+
+
+@_fn("substr", 2, 3, "substr(s, start, length): characters from 0-based start")
+def _substr(s: Value, start: Value, length: Value | None = None) -> Value:
+    begin = start.as_py()
+    stop = None if length is None else begin + length.as_py()
+    return pc.utf8_slice_codeunits(s, begin, stop)
+
+
+@_fn("replace", 3, 3, "replace(s, old, new): replace every occurrence of old")
+def _replace(s: Value, old: Value, new: Value) -> Value:
+    return pc.replace_substring(s, old.as_py(), new.as_py())
+
+
+@_fn("lpad", 3, 3, "lpad(s, width, char): pad on the left to width")
+def _lpad(s: Value, width: Value, char: Value) -> Value:
+    return pc.utf8_lpad(to_text(s), width.as_py(), char.as_py())
+
+
+@_fn("round", 1, 2, "round(x, digits): round half to even at the given decimals")
+def _round(x: Value, digits: Value | None = None) -> Value:
+    return pc.round(x, 0 if digits is None else digits.as_py(), round_mode="half_to_even")
+
+
+@_fn("floor", 1, 1, "floor(x)")
+def _floor(x: Value) -> Value:
+    return pc.floor(x)
+
+
+@_fn("ceil", 1, 1, "ceil(x)")
+def _ceil(x: Value) -> Value:
+    return pc.ceil(x)
+
+
+@_fn("abs", 1, 1, "abs(x)")
+def _abs(x: Value) -> Value:
+    return pc.abs(x)
+
+
+@_fn("int", 1, 1, "int(x): truncate to an integer")
+def _int(x: Value) -> Value:
+    if pa.types.is_floating(x.type):
+        x = pc.trunc(x)
+    return pc.cast(x, pa.int64())
+
+
+@_fn("float", 1, 1, "float(x)")
+def _float(x: Value) -> Value:
+    return pc.cast(x, pa.float64())
+
+
+@_fn("min", 2, None, "min(a, b, ...): element-wise smallest")
+def _min(*xs: Value) -> Value:
+    return pc.min_element_wise(*xs)
+
+
+@_fn("max", 2, None, "max(a, b, ...): element-wise largest")
+def _max(*xs: Value) -> Value:
+    return pc.max_element_wise(*xs)
+
+
+@_fn("coalesce", 1, None, "coalesce(a, b, ...): the first non-null value")
+def _coalesce(*xs: Value) -> Value:
+    return pc.coalesce(*xs)
+
+
+@_fn("is_null", 1, 1, "is_null(x): true where x is null")
+def _is_null(x: Value) -> Value:
+    return pc.is_null(x)
+
+
+@_fn("if", 3, 3, "if(cond, a, b): a where cond is true, else b")
+def _if(cond: Value, a: Value, b: Value) -> Value:
+    return pc.if_else(cond, a, b)
+
+
+@_fn("matches", 2, 2, "matches(s, pattern): true where s fully matches the regular expression")
+def _matches(s: Value, pattern: Value) -> Value:
+    return pc.match_substring_regex(s, f"^(?:{pattern.as_py()})$")
+
+
+@_fn("date", 1, 1, "date('2026-01-01'): a date literal")
+def _date(text: Value) -> Value:
+    if pa.types.is_date(text.type):
+        return text
+    if pa.types.is_timestamp(text.type):
+        return pc.cast(text, pa.date32())
+    try:
+        return pa.scalar(dt.date.fromisoformat(text.as_py()), pa.date32())
+    except (ValueError, TypeError, AttributeError):
+        raise ExpressionError(f"date() needs an ISO date literal like '2026-01-01', got {text}") from None
+
+
+@_fn("year", 1, 1, "year(d)")
+def _year(d: Value) -> Value:
+    return pc.year(d)
+
+
+@_fn("month", 1, 1, "month(d)")
+def _month(d: Value) -> Value:
+    return pc.month(d)
+
+
+@_fn("day", 1, 1, "day(d): day of month")
+def _day(d: Value) -> Value:
+    return pc.day(d)
+
+
+def _days(d: Value) -> np.ndarray:
+    """Days since 1970-01-01 of a date array or scalar."""
+    if isinstance(d, pa.Scalar):
+        return np.asarray(pc.cast(pc.cast(d, pa.date32()), pa.int32()).as_py(), dtype="int64")
+    as_int = pc.fill_null(pc.cast(pc.cast(d, pa.date32()), pa.int32()), 0)
+    return as_int.to_numpy(zero_copy_only=False).astype("int64")
+
+
+def _wrap_like(template: Value, days: np.ndarray, valid: Value) -> Value:
+    out = pa.array(days.astype("int32"), pa.int32()).cast(pa.date32()) if days.ndim else \
+        pa.scalar(int(days), pa.int32()).cast(pa.date32())
+    if isinstance(out, pa.Array) and isinstance(valid, pa.Array) and valid.null_count:
+        out = pc.if_else(pc.is_valid(valid), out, pa.scalar(None, pa.date32()))
+    return out
+
+
+def _broadcast_int(n: Value) -> np.ndarray:
+    if isinstance(n, pa.Scalar):
+        return np.asarray(n.as_py() or 0, dtype="int64")
+    return pc.fill_null(n, 0).to_numpy(zero_copy_only=False).astype("int64")
+
+
+@_fn("add_days", 2, 2, "add_days(d, n)")
+def add_days(d: Value, n: Value) -> Value:
+    return _wrap_like(d, _days(d) + _broadcast_int(n), d)
+
+
+def shift_months(days: np.ndarray, months: np.ndarray) -> np.ndarray:
+    """Add calendar months to day numbers, clamping the day to the target month's length."""
+    as_day = days.astype("datetime64[D]")
+    month_start = as_day.astype("datetime64[M]")
+    day_of_month = (as_day - month_start).astype("int64")
+    target = month_start + months.astype("timedelta64[M]")
+    month_len = ((target + np.timedelta64(1, "M")).astype("datetime64[D]") - target.astype("datetime64[D]"))
+    offset = np.minimum(day_of_month, month_len.astype("int64") - 1)
+    return (target.astype("datetime64[D]") + offset.astype("timedelta64[D]")).astype("int64")
+
+
+@_fn("add_months", 2, 2, "add_months(d, n): calendar months; the 31st becomes the month's last day")
+def add_months(d: Value, n: Value) -> Value:
+    return _wrap_like(d, shift_months(_days(d), _broadcast_int(n)), d)
+
+
+@_fn("add_years", 2, 2, "add_years(d, n): calendar years; 29 February becomes 28 February")
+def add_years(d: Value, n: Value) -> Value:
+    return _wrap_like(d, shift_months(_days(d), _broadcast_int(n) * 12), d)
+
+
+@_fn("days_between", 2, 2, "days_between(a, b): b - a in days")
+def _days_between(a: Value, b: Value) -> Value:
+    diff = _days(b) - _days(a)
+    out = pa.array(diff) if diff.ndim else pa.scalar(int(diff))
+    for side in (a, b):
+        if isinstance(out, pa.Array) and isinstance(side, pa.Array) and side.null_count:
+            out = pc.if_else(pc.is_valid(side), out, pa.scalar(None, pa.int64()))
+    return out
+
+
+@_fn("age", 2, 2, "age(birth, at): whole years between birth and at")
+def _age(birth: Value, at: Value) -> Value:
+    b = _days(birth).astype("datetime64[D]")
+    a = _days(at).astype("datetime64[D]")
+    by, ay = b.astype("datetime64[Y]"), a.astype("datetime64[Y]")
+    years = (ay - by).astype("int64")  # then one less if the birthday (month, day) is still ahead
+    b_month = (b.astype("datetime64[M]") - by.astype("datetime64[M]")).astype("int64")
+    a_month = (a.astype("datetime64[M]") - ay.astype("datetime64[M]")).astype("int64")
+    b_dom = (b - b.astype("datetime64[M]").astype("datetime64[D]")).astype("int64")
+    a_dom = (a - a.astype("datetime64[M]").astype("datetime64[D]")).astype("int64")
+    before = (a_month < b_month) | ((a_month == b_month) & (a_dom < b_dom))
+    result = years - before.astype("int64")
+    if not result.ndim:
+        return pa.scalar(int(result))
+    out = pa.array(result)
+    for side in (birth, at):
+        if isinstance(side, pa.Array) and side.null_count:
+            out = pc.if_else(pc.is_valid(side), out, pa.scalar(None, pa.int64()))
+    return out

@@ -1,0 +1,131 @@
+"""The generator contract and the registry that holds every generator by name."""
+
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+import numpy as np
+import pyarrow as pa
+from pydantic import BaseModel, ConfigDict
+
+from esdh.rng import Permutation, Stream, derive_key
+
+
+class Params(BaseModel):
+    """Base of every generator's parameters: strict types, no unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class ColumnSource(Protocol):
+    """What a generator may ask of the table being generated."""
+
+    def values(self, column: str) -> pa.Array: ...
+
+
+@dataclass
+class Context:
+    """Everything a generator needs to produce one column for a set of rows."""
+
+    seed: int
+    table: str
+    column: str
+    rows: np.ndarray  # int64 row indices into the table, not necessarily contiguous
+    total_rows: int
+    as_of: dt.date
+    unique: bool
+    source: ColumnSource
+    stream_name: str
+
+    @property
+    def size(self) -> int:
+        return len(self.rows)
+
+    @property
+    def stream(self) -> Stream:
+        """This column's randomness, keyed by (seed, table, column or group)."""
+        return Stream.of(self.seed, self.table, self.stream_name)
+
+    def permutation(self, size: int | None = None, name: str = "unique") -> Permutation:
+        """A keyed bijection over ``size`` values (default: the table's rows) for uniqueness."""
+        key = derive_key(self.seed, self.table, self.stream_name, name)
+        return Permutation(key, size or self.total_rows)
+
+    def values(self, column: str) -> pa.Array:
+        """Another column of the same rows (it must be declared in ``dependencies``)."""
+        return self.source.values(column)
+
+
+class Generator(ABC):
+    """A column generator: validated parameters in, a whole chunk's Arrow array out."""
+
+    name: ClassVar[str]
+    Params: ClassVar[type[Params]] = Params
+    summary: ClassVar[str] = ""
+    supports_unique: ClassVar[bool] = False
+    group: ClassVar[str | None] = None  # generators sharing a group draw from one stream (coherent fields)
+
+    def __init__(self, params: Params):
+        self.p: Any = params
+
+    @abstractmethod
+    def output_type(self) -> pa.DataType:
+        """The Arrow type of the values."""
+
+    @abstractmethod
+    def generate(self, ctx: Context) -> pa.Array:
+        """Values for ``ctx.rows``; a pure function of the context."""
+
+    def dependencies(self) -> set[str]:
+        """Columns of the same table this generator reads."""
+        return set()
+
+    def capacity(self) -> int | None:
+        """How many distinct values the generator can produce (None: effectively unbounded)."""
+        return None
+
+    def stream_name(self, column: str) -> str:
+        """The name the randomness is keyed by: the column, or a shared group for coherent fields."""
+        group = getattr(self.p, "group", None) or self.group
+        return group or column
+
+
+_REGISTRY: dict[str, type[Generator]] = {}
+
+
+def register(cls: type[Generator]) -> type[Generator]:
+    """Class decorator: add a generator to the registry; a duplicate name is a programming error."""
+    if cls.name in _REGISTRY:
+        raise RuntimeError(f"generator '{cls.name}' is registered twice")
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def registry() -> dict[str, type[Generator]]:
+    """All generators by name (importing the built-in modules registers them)."""
+    from esdh.generators import load_builtins
+
+    load_builtins()
+    return dict(_REGISTRY)
+
+
+def lookup(name: str) -> type[Generator] | None:
+    return registry().get(name)
+
+
+def as_array(values: np.ndarray | pa.Array, type_: pa.DataType | None = None) -> pa.Array:
+    """Wrap numpy output as Arrow without copying where possible."""
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        return values if type_ is None or values.type == type_ else values.cast(type_)
+    return pa.array(values, type=type_)
+
+
+def choice_from(cdf: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+    """Indices drawn from a cumulative distribution (vectorised inverse transform)."""
+    idx = np.searchsorted(cdf, uniforms * cdf[-1], side="right")
+    return np.minimum(idx, len(cdf) - 1)
+
+

@@ -1,0 +1,135 @@
+"""The spec language, version 1, as typed models. Structure only; meaning is checked in ``check.py``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, field_validator
+
+SPEC_VERSION = 1
+Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+Number = StrictInt | StrictFloat
+Bound = StrictInt | StrictFloat | dt.date | str
+
+COLUMN_KEYS = {"generator", "expr", "ref", "lookup", "value", "type", "null_rate", "unique", "description",
+               "check", "choose", "weight_by", "hidden"}
+COLUMN_TYPES = ("string", "integer", "number", "boolean", "date", "datetime")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Check(_Strict):
+    """Constraints the output is checked against (the generator should already honour them)."""
+
+    min: Bound | None = None
+    max: Bound | None = None
+    enum: list[Any] | None = None
+    pattern: str | None = None
+    min_length: StrictInt | None = Field(default=None, ge=0)
+    max_length: StrictInt | None = Field(default=None, ge=0)
+
+
+class Column(BaseModel):
+    """One column. Exactly one of generator, expr, ref, lookup or value says where values come from;
+    any other key is a parameter of the generator."""
+
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
+
+    generator: str | None = None
+    expr: str | None = None
+    ref: str | None = None
+    lookup: str | None = None
+    value: Any = None
+    type: Literal["string", "integer", "number", "boolean", "date", "datetime"] | None = None
+    null_rate: Number = Field(default=0, ge=0, le=1)
+    unique: StrictBool = False
+    description: str | None = None
+    check: Check | None = None
+    choose: Literal["uniform", "zipf", "weighted", "parent", "first_of_parent", "random_of_parent"] | None = None
+    weight_by: str | None = None
+    hidden: StrictBool = False
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The generator's parameters: every key that is not a column key."""
+        return dict(self.model_extra or {})
+
+    @property
+    def source(self) -> str:
+        """Which kind of column this is."""
+        for kind in ("generator", "expr", "ref", "lookup"):
+            if getattr(self, kind) is not None:
+                return kind
+        return "value"
+
+
+class Count(BaseModel):
+    """Children per parent: a distribution (any numeric generator) clipped to [min, max]."""
+
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
+
+    distribution: str = "uniform_int"
+    min: StrictInt = Field(default=1, ge=0)
+    max: StrictInt = Field(default=1, ge=0)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class RowsPer(_Strict):
+    """Rows that follow a parent table: ``count`` children for each parent row, contiguous."""
+
+    per: Name
+    count: StrictInt | Count = 1
+
+
+class Rule(_Strict):
+    """A cross-column rule: an expression that must be true (or null) on every row."""
+
+    name: Name
+    check: str
+    description: str | None = None
+
+
+class Table(_Strict):
+    description: str | None = None
+    rows: StrictInt | RowsPer
+    scale: StrictBool = True
+    primary_key: str | list[str] | None = None
+    unique: list[list[str]] = Field(default_factory=list)
+    columns: dict[Name, Column]
+    rules: list[Rule] = Field(default_factory=list)
+
+    @property
+    def primary_key_columns(self) -> list[str]:
+        if self.primary_key is None:
+            return []
+        return [self.primary_key] if isinstance(self.primary_key, str) else list(self.primary_key)
+
+
+class Spec(_Strict):
+    """A dataset spec."""
+
+    spec_version: Literal[1] = SPEC_VERSION
+    dataset: Name
+    version: str = "1.0.0"
+    title: str | None = None
+    description: str | None = None
+    seed: StrictInt = Field(default=0, ge=0)
+    as_of: Annotated[dt.date, Field(strict=False)]
+    synthetic_source: str | None = None
+    tables: dict[Name, Table] = Field(min_length=1)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, int | float) else value
+
+    @property
+    def marker(self) -> str:
+        """The provenance marker written on every row of every table."""
+        return self.synthetic_source or f"esdh {self.dataset} {self.version}"
