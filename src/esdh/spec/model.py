@@ -13,7 +13,7 @@ Number = StrictInt | StrictFloat
 Bound = StrictInt | StrictFloat | dt.date | str
 
 COLUMN_KEYS = {"generator", "expr", "ref", "lookup", "value", "type", "null_rate", "unique", "description",
-               "check", "choose", "weight_by", "hidden"}
+               "check", "choose", "weight_by", "hidden", "via"}
 COLUMN_TYPES = ("string", "integer", "number", "boolean", "date", "datetime")
 
 
@@ -50,6 +50,7 @@ class Column(BaseModel):
     check: Check | None = None
     choose: Literal["uniform", "zipf", "weighted", "parent", "first_of_parent", "random_of_parent"] | None = None
     weight_by: str | None = None
+    via: str | None = None
     hidden: StrictBool = False
 
     @property

@@ -1,0 +1,136 @@
+"""A frame: the columns of one table at a set of row indices, computed lazily and cached.
+
+Because every value is a pure function of (seed, table, column, row), a frame can be built for any
+rows: a contiguous chunk to write, or the scattered parent rows a child table looks up. Parent
+attributes are therefore read by random access, without joins and without materialising the parent.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from esdh.expr import evaluate
+from esdh.generators.base import Context
+from esdh.plan.planner import Plan
+from esdh.rng import Permutation, Stream, derive_key
+from esdh.spec.columns import Compiled
+
+
+class Frame:
+    def __init__(self, plan: Plan, table: str, rows: np.ndarray):
+        self.plan = plan
+        self.table = table
+        self.model = plan.dataset.tables[table]
+        self.rows = np.asarray(rows, dtype=np.int64)
+        self._values: dict[str, pa.Array] = {}
+        self._parent_rows: dict[str, np.ndarray] = {}  # FK column -> parent row (-1 where null)
+        self._parent_frames: dict[str, Frame] = {}
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    # ---- values ---------------------------------------------------------------------------------
+    def values(self, column: str) -> pa.Array:
+        """The values of one column at this frame's rows."""
+        cached = self._values.get(column)
+        if cached is None:
+            col = self.model.columns[column]
+            cached = self._compute(col)
+            self._values[column] = cached
+        return cached
+
+    def resolve(self, name: str) -> pa.Array | pa.Scalar:
+        if name == "as_of":
+            return pa.scalar(self.plan.as_of, pa.date32())
+        return self.values(name)
+
+    def batch(self, columns: list[str]) -> pa.RecordBatch:
+        return pa.RecordBatch.from_arrays([self.values(c) for c in columns], names=columns)
+
+    def _compute(self, col: Compiled) -> pa.Array:
+        n = len(self.rows)
+        if col.kind == "value":
+            out = pa.array([col.value] * n) if n else pa.array([], type=pa.string())
+            if col.value is None:
+                out = pa.nulls(n, col.declared_type or pa.string())
+        elif col.kind == "expr":
+            out = evaluate(col.expression, self.resolve)
+            if isinstance(out, pa.Scalar):
+                out = pa.array([out.as_py()] * n, out.type)
+        elif col.kind == "generator":
+            out = col.generator.generate(self._context(col))
+        else:  # ref or lookup: read the target column at the chosen parent rows
+            via = col.name if col.kind == "ref" else col.via
+            parents = self.parent_rows(via)
+            missing = parents < 0
+            frame = self.parent_frame(via, np.where(missing, 0, parents))
+            out = frame.values(col.target_column)
+            if missing.any():
+                out = pc.if_else(pa.array(~missing), out, pa.scalar(None, out.type))
+        if isinstance(out, pa.ChunkedArray):
+            out = out.combine_chunks()
+        if col.declared_type is not None and out.type != col.declared_type:
+            out = pc.cast(out, col.declared_type)
+        if col.null_rate > 0:
+            out = self._with_nulls(col, out)
+        return out
+
+    def _context(self, col: Compiled) -> Context:
+        gen = col.generator
+        keys = self.model.spec.primary_key_columns
+        unique = col.unique or (col.name in keys and type(gen).supports_unique)
+        return Context(seed=self.plan.seed, table=self.table, column=col.name, rows=self.rows,
+                       total_rows=self.plan.rows[self.table], as_of=self.plan.as_of, unique=unique,
+                       source=self, stream_name=gen.stream_name(col.name))
+
+    def _with_nulls(self, col: Compiled, values: pa.Array) -> pa.Array:
+        """Exactly round(rate * rows) nulls over the whole table, chosen by a keyed permutation."""
+        total = self.plan.rows[self.table]
+        hits = round(col.null_rate * total)
+        key = derive_key(self.plan.seed, self.table, col.name, "nulls")
+        null = Permutation(key, max(total, 1))(self.rows) < hits
+        return pc.if_else(pa.array(null), pa.scalar(None, values.type), values)
+
+    # ---- relations ------------------------------------------------------------------------------
+    def parent_rows(self, fk_column: str) -> np.ndarray:
+        """Row indices in the referenced table chosen by a foreign-key column (-1 for none)."""
+        cached = self._parent_rows.get(fk_column)
+        if cached is None:
+            cached = self._choose(self.model.columns[fk_column])
+            self._parent_rows[fk_column] = cached
+        return cached
+
+    def parent_frame(self, fk_column: str, rows: np.ndarray) -> Frame:
+        frame = self._parent_frames.get(fk_column)
+        if frame is None:
+            target = self.model.columns[fk_column].target_table
+            frame = Frame(self.plan, target, rows)
+            self._parent_frames[fk_column] = frame
+        return frame
+
+    def _choose(self, col: Compiled) -> np.ndarray:
+        target = col.target_table
+        size = self.plan.rows[target]
+        stream = Stream.of(self.plan.seed, self.table, col.name, "ref")
+        if col.choose == "parent":
+            return self.plan.cardinality[self.table].parent_of(self.rows)
+        if col.choose in ("first_of_parent", "random_of_parent"):
+            parents = self.plan.cardinality[self.table].parent_of(self.rows)
+            siblings = self.plan.cardinality[target]
+            first, count = siblings.first_child(parents), siblings.count(parents)
+            offset = 0 if col.choose == "first_of_parent" else stream.integers(self.rows, np.maximum(count, 1))
+            return np.where(count > 0, first + offset, -1)
+        if col.choose == "zipf":
+            from scipy import stats
+
+            ranks = stats.zipfian(a=1.1, n=size).ppf(stream.uniform(self.rows)).astype(np.int64) - 1
+            shuffle = Permutation(derive_key(self.plan.seed, target, "popularity"), size)
+            return shuffle(ranks)
+        if col.choose == "weighted":
+            weights = Frame(self.plan, target, np.arange(size, dtype=np.int64)).values(col.spec.weight_by)
+            cdf = np.cumsum(pc.fill_null(weights, 0).to_numpy(zero_copy_only=False).astype(np.float64))
+            picks = np.searchsorted(cdf, stream.uniform(self.rows) * cdf[-1], side="right")
+            return np.minimum(picks, size - 1)
+        return stream.integers(self.rows, size)

@@ -1,0 +1,117 @@
+"""The in-process executor: tables in dependency order, chunk by chunk, into file writers."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pcsv
+
+from esdh.engine.frame import Frame
+from esdh.errors import UsageError
+from esdh.plan.planner import Plan
+from esdh.runs.datapackage import WrittenTable, build_manifest, write_manifest
+from esdh.runs.folder import MANIFEST, staged_folder
+from esdh.sinks.files import FORMATS
+
+Progress = Callable[[str, int, int], None]  # (table, rows done, rows total)
+
+
+def table_batches(plan: Plan, table: str) -> Iterator[pa.RecordBatch]:
+    """The table's visible columns, one record batch per chunk, in row order."""
+    model = plan.dataset.tables[table]
+    columns = model.visible_columns
+    for start, stop in plan.chunks(table):
+        frame = Frame(plan, table, np.arange(start, stop, dtype=np.int64))
+        yield frame.batch(columns)
+
+
+def table_schema(plan: Plan, table: str) -> pa.Schema:
+    """The Arrow schema of a table, found by generating its first row."""
+    model = plan.dataset.tables[table]
+    if plan.rows[table] == 0:
+        return pa.schema([(c, pa.string()) for c in model.visible_columns])
+    return Frame(plan, table, np.zeros(1, dtype=np.int64)).batch(model.visible_columns).schema
+
+
+class Fingerprint:
+    """A content hash of a table that does not depend on the file format or the chunking."""
+
+    def __init__(self) -> None:
+        self._digest = hashlib.sha256()
+
+    def update(self, batch: pa.RecordBatch) -> None:
+        sink = pa.BufferOutputStream()
+        pcsv.write_csv(batch, sink, write_options=pcsv.WriteOptions(include_header=False))
+        self._digest.update(sink.getvalue())
+
+    def hexdigest(self) -> str:
+        return "sha256:" + self._digest.hexdigest()
+
+
+def check_formats(formats: list[str]) -> list[str]:
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise UsageError(f"unknown format(s) {', '.join(unknown) or '(none given)'}; choose from "
+                         f"{', '.join(FORMATS)}")
+    return list(dict.fromkeys(formats))
+
+
+def write_table(plan: Plan, table: str, folder: Path, formats: list[str],
+                progress: Progress | None = None) -> WrittenTable:
+    """Stream one table into one file per format."""
+    schema = table_schema(plan, table)
+    written = WrittenTable(table, schema)
+    writers = {}
+    for fmt in formats:
+        path = folder / f"{table}.{FORMATS[fmt].extension}"
+        writers[fmt] = FORMATS[fmt].writer(path, schema)
+        written.files[fmt] = path
+    fingerprint = Fingerprint()
+    total = plan.rows[table]
+    try:
+        for batch in table_batches(plan, table):
+            batch = batch.cast(schema) if batch.schema != schema else batch
+            for writer in writers.values():
+                writer.write(batch)
+            fingerprint.update(batch)
+            written.rows += batch.num_rows
+            for name, column in zip(batch.schema.names, batch.columns, strict=True):
+                written.null_counts[name] = written.null_counts.get(name, 0) + column.null_count
+            if progress:
+                progress(table, written.rows, total)
+    finally:
+        for writer in writers.values():
+            writer.close()
+    written.fingerprint = fingerprint.hexdigest()
+    return written
+
+
+@dataclass
+class Result:
+    folder: Path
+    plan: Plan
+    tables: list[WrittenTable] = field(default_factory=list)
+    manifest: dict = field(default_factory=dict)
+
+    @property
+    def files(self) -> list[Path]:
+        return [self.folder / p.name for t in self.tables for p in t.files.values()]
+
+
+def generate_to_folder(plan: Plan, out: Path, formats: list[str], progress: Progress | None = None) -> Result:
+    """Generate the plan's tables into ``out`` (written aside, published atomically)."""
+    formats = check_formats(formats)
+    name = plan.dataset.spec.dataset.lower()
+    with staged_folder(Path(out), name) as staging:
+        written = [write_table(plan, table, staging, formats, progress) for table in plan.tables]
+        manifest = build_manifest(plan, staging, written, formats)
+        write_manifest(staging / MANIFEST, manifest)
+    final = Path(out).resolve()
+    for table in written:
+        table.files = {fmt: final / path.name for fmt, path in table.files.items()}
+    return Result(final, plan, written, manifest)

@@ -1,0 +1,279 @@
+"""Numeric distributions by inverse transform: each value is ``ppf(uniform(seed, table, column, row))``.
+
+Bounds truncate the distribution (the uniform is mapped into ``[cdf(min), cdf(max)]``) instead of
+clipping, so there is no spike of values at a bound.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Literal
+
+import numpy as np
+import pyarrow as pa
+from pydantic import Field, model_validator
+from scipy import stats
+
+from esdh.generators.base import Context, Generator, Params, choice_from, register
+
+
+class _NumericParams(Params):
+    min: float | None = None
+    max: float | None = None
+    round: int | None = Field(default=None, ge=0, le=12)  # decimals; None keeps full precision
+
+    @model_validator(mode="after")
+    def _ordered(self) -> _NumericParams:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        return self
+
+
+class _Distribution(Generator):
+    """A scipy distribution sampled by inverse transform, truncated to [min, max]."""
+
+    discrete = False
+
+    def frozen(self) -> stats.rv_continuous | stats.rv_discrete:
+        raise NotImplementedError
+
+    def output_type(self) -> pa.DataType:
+        return pa.int64() if self.discrete else pa.float64()
+
+    @cached_property
+    def _dist(self):  # noqa: ANN202 - scipy frozen distribution
+        return self.frozen()
+
+    @cached_property
+    def _cdf_bounds(self) -> tuple[float, float]:
+        lo_cdf, hi_cdf = 0.0, 1.0
+        if self.p.min is not None:
+            edge = np.ceil(self.p.min) - 1 if self.discrete else self.p.min
+            lo_cdf = float(self._dist.cdf(edge))
+        if self.p.max is not None:
+            hi_cdf = float(self._dist.cdf(np.floor(self.p.max) if self.discrete else self.p.max))
+        return lo_cdf, hi_cdf
+
+    def sample(self, uniforms: np.ndarray) -> np.ndarray:
+        lo_cdf, hi_cdf = self._cdf_bounds
+        values = self._dist.ppf(lo_cdf + uniforms * (hi_cdf - lo_cdf))
+        if self.p.min is not None or self.p.max is not None:  # guard ppf round-off at the edges
+            values = np.clip(values, self.p.min if self.p.min is not None else -np.inf,
+                             self.p.max if self.p.max is not None else np.inf)
+        return values
+
+    def generate(self, ctx: Context) -> pa.Array:
+        values = self.sample(ctx.stream.uniform(ctx.rows))
+        if self.discrete:
+            return pa.array(values.astype(np.int64), pa.int64())
+        if self.p.round is not None:
+            values = np.round(values, self.p.round)
+        return pa.array(values, pa.float64())
+
+
+class UniformParams(_NumericParams):
+    min: float = 0.0
+    max: float = 1.0
+
+
+@register
+class Uniform(_Distribution):
+    name = "uniform"
+    Params = UniformParams
+    summary = "uniform numbers in [min, max]"
+
+    def frozen(self):  # noqa: ANN201
+        return stats.uniform(loc=self.p.min, scale=self.p.max - self.p.min)
+
+
+class UniformIntParams(Params):
+    min: int = 0
+    max: int = 100
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UniformIntParams:
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        return self
+
+
+@register
+class UniformInt(Generator):
+    """Whole numbers in [min, max]; with ``unique: true`` a keyed bijection, so no value repeats."""
+
+    name = "uniform_int"
+    Params = UniformIntParams
+    summary = "whole numbers in [min, max], unique by construction when asked"
+    supports_unique = True
+
+    def output_type(self) -> pa.DataType:
+        return pa.int64()
+
+    def capacity(self) -> int | None:
+        return self.p.max - self.p.min + 1
+
+    def generate(self, ctx: Context) -> pa.Array:
+        span = self.p.max - self.p.min + 1
+        if ctx.unique:
+            offsets = ctx.permutation(span)(ctx.rows)
+        else:
+            offsets = ctx.stream.integers(ctx.rows, span)
+        return pa.array(self.p.min + offsets, pa.int64())
+
+    def sample(self, uniforms: np.ndarray) -> np.ndarray:
+        span = self.p.max - self.p.min + 1
+        return self.p.min + np.minimum(np.floor(uniforms * span), span - 1)
+
+
+class NormalParams(_NumericParams):
+    mean: float = 0.0
+    std: float = Field(default=1.0, gt=0)
+
+
+@register
+class Normal(_Distribution):
+    name = "normal"
+    Params = NormalParams
+    summary = "normal (Gaussian) numbers, optionally truncated to [min, max]"
+
+    def frozen(self):  # noqa: ANN201
+        return stats.norm(loc=self.p.mean, scale=self.p.std)
+
+
+class LognormalParams(_NumericParams):
+    median: float = Field(default=1.0, gt=0)
+    sigma: float = Field(default=1.0, gt=0)
+
+
+@register
+class Lognormal(_Distribution):
+    name = "lognormal"
+    Params = LognormalParams
+    summary = "log-normal numbers given the median and the sigma of the log"
+
+    def frozen(self):  # noqa: ANN201
+        return stats.lognorm(s=self.p.sigma, scale=self.p.median)
+
+
+class ExponentialParams(_NumericParams):
+    mean: float = Field(default=1.0, gt=0)
+
+
+@register
+class Exponential(_Distribution):
+    name = "exponential"
+    Params = ExponentialParams
+    summary = "exponential numbers with the given mean"
+
+    def frozen(self):  # noqa: ANN201
+        return stats.expon(scale=self.p.mean)
+
+
+class GammaParams(_NumericParams):
+    shape: float = Field(default=2.0, gt=0)
+    scale: float = Field(default=1.0, gt=0)
+
+
+@register
+class Gamma(_Distribution):
+    name = "gamma"
+    Params = GammaParams
+    summary = "gamma numbers (shape, scale)"
+
+    def frozen(self):  # noqa: ANN201
+        return stats.gamma(a=self.p.shape, scale=self.p.scale)
+
+
+class BetaParams(_NumericParams):
+    a: float = Field(default=2.0, gt=0)
+    b: float = Field(default=2.0, gt=0)
+    low: float = 0.0
+    high: float = 1.0
+
+
+@register
+class Beta(_Distribution):
+    name = "beta"
+    Params = BetaParams
+    summary = "beta numbers (a, b) scaled to [low, high]"
+
+    def frozen(self):  # noqa: ANN201
+        return stats.beta(a=self.p.a, b=self.p.b, loc=self.p.low, scale=self.p.high - self.p.low)
+
+
+class PoissonParams(_NumericParams):
+    lam: float = Field(default=1.0, gt=0)
+
+
+@register
+class Poisson(_Distribution):
+    name = "poisson"
+    Params = PoissonParams
+    summary = "Poisson counts with mean lam, optionally truncated to [min, max]"
+    discrete = True
+
+    def frozen(self):  # noqa: ANN201
+        return stats.poisson(mu=self.p.lam)
+
+
+class ZipfParams(_NumericParams):
+    s: float = Field(default=1.1, gt=0)
+    n: int = Field(default=1000, ge=1)
+
+
+@register
+class Zipf(_Distribution):
+    name = "zipf"
+    Params = ZipfParams
+    summary = "bounded Zipf ranks 1..n with exponent s (popularity)"
+    discrete = True
+
+    def frozen(self):  # noqa: ANN201
+        return stats.zipfian(a=self.p.s, n=self.p.n)
+
+
+class EmpiricalParams(Params):
+    """A histogram: ``edges`` (k+1 ascending numbers) and ``weights`` (k bins); uniform inside a bin."""
+
+    edges: list[float] = Field(min_length=2)
+    weights: list[float]
+    round: int | None = Field(default=None, ge=0, le=12)
+
+    @model_validator(mode="after")
+    def _shape(self) -> EmpiricalParams:
+        if len(self.weights) != len(self.edges) - 1:
+            raise ValueError("weights needs one entry per bin (len(edges) - 1)")
+        if any(b <= a for a, b in zip(self.edges, self.edges[1:], strict=False)):
+            raise ValueError("edges must be strictly ascending")
+        if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
+            raise ValueError("weights must be non-negative and not all zero")
+        return self
+
+
+@register
+class Empirical(Generator):
+    name = "empirical"
+    Params = EmpiricalParams
+    summary = "numbers from a histogram (edges and weights)"
+
+    def output_type(self) -> pa.DataType:
+        return pa.float64()
+
+    def sample(self, uniforms: np.ndarray, inner: np.ndarray) -> np.ndarray:
+        edges = np.asarray(self.p.edges)
+        bins = choice_from(np.cumsum(self.p.weights), uniforms)
+        return edges[bins] + inner * (edges[bins + 1] - edges[bins])
+
+    def generate(self, ctx: Context) -> pa.Array:
+        values = self.sample(ctx.stream.uniform(ctx.rows), ctx.stream.sub("inner").uniform(ctx.rows))
+        if self.p.round is not None:
+            values = np.round(values, self.p.round)
+        return pa.array(values, pa.float64())
+
+
+DISTRIBUTIONS: dict[str, type[Generator]] = {
+    cls.name: cls for cls in (Uniform, UniformInt, Normal, Lognormal, Exponential, Gamma, Beta, Poisson,
+                              Zipf, Empirical)
+}
+Kind = Literal["uniform", "uniform_int", "normal", "lognormal", "exponential", "gamma", "beta", "poisson",
+               "zipf", "empirical"]

@@ -1,0 +1,100 @@
+"""Resolve a checked spec into a plan: seed, row counts per table, parent/child mappings, chunks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from esdh.errors import SpecError, SpecProblem, UsageError
+from esdh.relational.cardinality import Cardinality, count_function
+from esdh.spec.compile import Dataset, suggest
+from esdh.spec.load import spec_hash
+
+DEFAULT_CHUNK_SIZE = 262_144
+
+
+@dataclass
+class Plan:
+    dataset: Dataset
+    seed: int
+    rows: dict[str, int]
+    cardinality: dict[str, Cardinality]
+    tables: list[str]  # the tables to write, in dependency order
+    chunk_size: int = DEFAULT_CHUNK_SIZE
+    scale: float = 1.0
+    randomized: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.dataset.spec.as_of
+
+    @property
+    def spec_hash(self) -> str:
+        return spec_hash(self.dataset.spec)
+
+    def chunks(self, table: str) -> list[tuple[int, int]]:
+        """Row ranges [start, stop) of one table, in order."""
+        total = self.rows[table]
+        return [(start, min(start + self.chunk_size, total)) for start in range(0, total, self.chunk_size)]
+
+
+def build_plan(dataset: Dataset, *, seed: int | None = None, scale: float = 1.0,
+               rows: dict[str, int] | None = None, tables: list[str] | None = None,
+               chunk_size: int = DEFAULT_CHUNK_SIZE, randomized: bool = False) -> Plan:
+    """Row counts for every table (scaled, overridden), checked against uniqueness capacities."""
+    spec = dataset.spec
+    overrides = dict(rows or {})
+    if scale <= 0:
+        raise UsageError(f"--scale must be positive, got {scale}")
+    if chunk_size < 1:
+        raise UsageError(f"--chunk-size must be at least 1, got {chunk_size}")
+    for name, count in overrides.items():
+        if name not in dataset.tables:
+            hint = suggest(name, set(dataset.tables)) or f"tables: {', '.join(dataset.tables)}"
+            raise UsageError(f"--rows names unknown table '{name}' ({hint})")
+        if dataset.tables[name].parent is not None:
+            raise UsageError(f"--rows cannot set '{name}': it has rows per '{dataset.tables[name].parent}'; "
+                             "set the parent's rows instead")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise UsageError(f"--rows {name}={count}: rows must be a positive whole number")
+    selected = list(dataset.order)
+    if tables:
+        for name in tables:
+            if name not in dataset.tables:
+                hint = suggest(name, set(dataset.tables)) or f"tables: {', '.join(dataset.tables)}"
+                raise UsageError(f"--tables names unknown table '{name}' ({hint})")
+        selected = [t for t in dataset.order if t in tables]
+    effective_seed = spec.seed if seed is None else seed
+    counts: dict[str, int] = {}
+    cardinality: dict[str, Cardinality] = {}
+    for name in dataset.order:
+        model = dataset.tables[name]
+        if model.parent is None:
+            base = overrides.get(name, model.spec.rows)
+            counts[name] = base if name in overrides or not model.spec.scale else max(1, round(base * scale))
+        else:
+            card = Cardinality(counts[model.parent], count_function(effective_seed, name, model.count))
+            cardinality[name] = card
+            counts[name] = card.total
+    _check_capacity(dataset, counts)
+    return Plan(dataset, effective_seed, counts, cardinality, selected, chunk_size, scale, randomized)
+
+
+def _check_capacity(dataset: Dataset, counts: dict[str, int]) -> None:
+    problems: list[SpecProblem] = []
+    for name, model in dataset.tables.items():
+        keys = set(model.spec.primary_key_columns)
+        for col in model.columns.values():
+            gen = col.generator
+            if gen is None or not (col.unique or (col.name in keys and type(gen).supports_unique)):
+                continue
+            capacity = gen.capacity()
+            if capacity is not None and capacity < counts[name]:
+                path = ("tables", name, "columns", col.name)
+                problems.append(dataset.source.problem(
+                    path, f"cannot be unique: generator '{type(gen).name}' has {capacity:,} distinct values "
+                    f"but the table has {counts[name]:,} rows",
+                    "widen the vocabulary or range, or lower the row count"))
+    if problems:
+        raise SpecError(problems)

@@ -1,0 +1,165 @@
+"""The Frictionless Data Package v2 manifest (``datapackage.json``) of an output folder."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from esdh import __version__
+from esdh.plan.planner import Plan
+from esdh.spec.compile import TableModel
+
+PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class WrittenTable:
+    """What was written for one table: files per format, row count, nulls per column, fingerprint."""
+
+    name: str
+    schema: pa.Schema
+    rows: int = 0
+    files: dict[str, Path] = field(default_factory=dict)
+    null_counts: dict[str, int] = field(default_factory=dict)
+    fingerprint: str = ""
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+_TYPES = [
+    (pa.types.is_string, "string"), (pa.types.is_large_string, "string"), (pa.types.is_boolean, "boolean"),
+    (pa.types.is_integer, "integer"), (pa.types.is_floating, "number"), (pa.types.is_date, "date"),
+    (pa.types.is_timestamp, "datetime"),
+]
+
+
+def field_type(type_: pa.DataType) -> str:
+    for test, name in _TYPES:
+        if test(type_):
+            return name
+    return "any"
+
+
+def _json_value(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def table_schema(model: TableModel, written: WrittenTable, resource_of: dict[str, str]) -> dict[str, Any]:
+    """Table Schema: fields with types and constraints, primary key, foreign keys."""
+    keys = model.spec.primary_key_columns
+    fields = []
+    for col_field in written.schema:
+        col = model.columns[col_field.name]
+        entry: dict[str, Any] = {"name": col_field.name, "type": field_type(col_field.type)}
+        if col.spec.description:
+            entry["description"] = col.spec.description
+        constraints: dict[str, Any] = {}
+        if written.null_counts.get(col_field.name, 0) == 0 and col.null_rate == 0:
+            constraints["required"] = True
+        if col.unique or keys == [col_field.name]:
+            constraints["unique"] = True
+        check = col.check
+        if check is not None:
+            for key, target in (("min", "minimum"), ("max", "maximum"), ("enum", "enum"), ("pattern", "pattern"),
+                                ("min_length", "minLength"), ("max_length", "maxLength")):
+                value = getattr(check, key)
+                if value is not None:
+                    constraints[target] = [_json_value(v) for v in value] if key == "enum" else _json_value(value)
+        if constraints:
+            entry["constraints"] = constraints
+        fields.append(entry)
+    schema: dict[str, Any] = {"fields": fields}
+    if keys:
+        schema["primaryKey"] = keys
+    foreign = []
+    for col in model.columns.values():
+        if col.kind == "ref" and col.target_table in resource_of:
+            reference = {"resource": resource_of[col.target_table], "fields": [col.target_column]}
+            if col.target_table == model.name:
+                reference.pop("resource")  # Table Schema: a self-reference omits the resource
+            foreign.append({"fields": [col.name], "reference": reference})
+    if foreign:
+        schema["foreignKeys"] = foreign
+    if model.spec.unique:
+        schema["uniqueKeys"] = [list(group) for group in model.spec.unique]
+    return schema
+
+
+def versions() -> dict[str, str]:
+    found = {"esdh": __version__, "python": platform.python_version()}
+    for package in ("pyarrow", "numpy", "duckdb", "scipy"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def build_manifest(plan: Plan, folder: Path, written: list[WrittenTable], formats: list[str]) -> dict[str, Any]:
+    """The datapackage.json content for files already in ``folder``."""
+    from esdh.sinks.files import FORMATS
+
+    spec = plan.dataset.spec
+    primary = formats[0]
+    resource_of = {w.name: w.name.lower() for w in written}
+    resources = []
+    for table in written:
+        model = plan.dataset.tables[table.name]
+        schema = table_schema(model, table, resource_of)
+        for fmt in formats:
+            path = table.files[fmt]
+            resource: dict[str, Any] = {
+                "name": resource_of[table.name] if fmt == primary else f"{resource_of[table.name]}-{fmt}",
+                "type": "table",
+                "path": path.relative_to(folder).as_posix(),
+                "format": FORMATS[fmt].extension,
+                "mediatype": FORMATS[fmt].mediatype,
+            }
+            if fmt != "parquet":
+                resource["encoding"] = "utf-8"
+            resource["bytes"] = path.stat().st_size
+            resource["hash"] = "sha256:" + sha256_file(path)
+            if model.spec.description:
+                resource["description"] = model.spec.description
+            resource["schema"] = schema
+            resource["esdh:rows"] = table.rows
+            resource["esdh:fingerprint"] = table.fingerprint
+            resources.append(resource)
+    return {
+        "$schema": PROFILE,
+        "name": spec.dataset.lower(),
+        "title": spec.title or spec.dataset,
+        **({"description": spec.description} if spec.description else {}),
+        "version": spec.version,
+        "resources": resources,
+        "esdh": {
+            "format_version": FORMAT_VERSION,
+            "dataset": spec.dataset,
+            "seed": plan.seed,
+            "randomized": plan.randomized,
+            "as_of": spec.as_of.isoformat(),
+            "scale": plan.scale,
+            "spec_hash": plan.spec_hash,
+            "synthetic_source": spec.marker,
+            "row_counts": {w.name: w.rows for w in written},
+            "versions": versions(),
+        },
+    }
+
+
+def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
+    path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

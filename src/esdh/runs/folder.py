@@ -1,0 +1,72 @@
+"""Write an output folder aside and publish it by an atomic rename.
+
+A failed run leaves nothing that looks finished: the work happens in a hidden sibling folder that is
+removed on failure, and an earlier output of the same dataset is replaced only after the new one is
+complete. A folder holding anything else is never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from esdh.errors import OutputError
+
+MANIFEST = "datapackage.json"
+
+
+def existing_dataset(folder: Path, manifest: str = MANIFEST) -> str | None:
+    """The dataset name recorded in a folder's manifest, or None when there is no readable manifest."""
+    try:
+        data = json.loads((folder / manifest).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    name = data.get("name") if isinstance(data, dict) else None
+    return name if isinstance(name, str) else None
+
+
+def check_destination(folder: Path, dataset: str, manifest: str = MANIFEST) -> None:
+    """Refuse a destination that holds something other than an earlier output of the same dataset."""
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{folder} exists and is not a folder")
+    if not folder.exists() or not any(folder.iterdir()):
+        return
+    found = existing_dataset(folder, manifest)
+    if found is None:
+        raise OutputError(f"{folder} is not empty and holds no ESDH output; refusing to overwrite it "
+                          "(choose an empty or new folder)")
+    if found != dataset:
+        raise OutputError(f"{folder} already holds the dataset '{found}', not '{dataset}'; "
+                          "choose another folder or remove it first")
+
+
+@contextmanager
+def staged_folder(destination: Path, dataset: str, manifest: str = MANIFEST) -> Iterator[Path]:
+    """Yield a hidden staging folder; on success it replaces ``destination`` atomically."""
+    destination = destination.resolve()
+    check_destination(destination, dataset, manifest)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    token = uuid.uuid4().hex[:12]
+    staging = destination.parent / f".{destination.name}.esdh-staging-{token}"
+    staging.mkdir()
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    retired = destination.parent / f".{destination.name}.esdh-retired-{token}"
+    if destination.exists():
+        os.rename(destination, retired)
+    try:
+        os.rename(staging, destination)
+    except OSError:
+        if retired.exists():
+            os.rename(retired, destination)
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    shutil.rmtree(retired, ignore_errors=True)

@@ -1,0 +1,122 @@
+"""File writers, one per format. Each takes Arrow record batches chunk by chunk and never holds a table.
+
+Capabilities are data: ``FORMATS`` maps a format name to its writer, extension and media type, so
+choosing a writer is a lookup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+
+
+class TableWriter(Protocol):
+    def write(self, batch: pa.RecordBatch) -> None: ...
+    def close(self) -> None: ...
+
+
+class ParquetWriter:
+    """Parquet with zstd; vocabulary columns stay dictionary-encoded."""
+
+    def __init__(self, path: Path, schema: pa.Schema):
+        self._writer = pq.ParquetWriter(path, schema, compression="zstd", use_dictionary=True,
+                                        write_statistics=True)
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        self._writer.write_batch(batch)
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+class CsvWriter:
+    """RFC 4180 CSV with a header row and LF line ends; nulls are empty fields."""
+
+    def __init__(self, path: Path, schema: pa.Schema):
+        self._writer = pcsv.CSVWriter(str(path), schema, write_options=pcsv.WriteOptions(include_header=True))
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        self._writer.write_batch(batch)
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+def json_lines(batch: pa.RecordBatch) -> pa.Array:
+    """One JSON object per row, rendered by DuckDB's vectorised to_json (keys in column order)."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.register("chunk", batch)
+        relation = con.sql("SELECT to_json(chunk) AS line FROM chunk")
+        table = relation.to_arrow_table() if hasattr(relation, "to_arrow_table") else relation.arrow()
+        return table.column(0).combine_chunks()
+    finally:
+        con.close()
+
+
+def _joined(lines: pa.Array, separator: bytes) -> bytes:
+    """Concatenate strings with a separator after each, straight from the Arrow buffers."""
+    with_sep = pc.binary_join_element_wise(lines, separator.decode(), "")
+    offsets, data = with_sep.buffers()[1], with_sep.buffers()[2]
+    bounds = np.frombuffer(offsets, dtype=np.int32, count=len(with_sep) + 1, offset=with_sep.offset * 4)
+    return data.to_pybytes()[bounds[0]:bounds[-1]] if len(with_sep) else b""
+
+
+class NdjsonWriter:
+    """Newline-delimited JSON: one object per line."""
+
+    def __init__(self, path: Path, schema: pa.Schema):
+        self._file = path.open("wb")
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        if batch.num_rows:
+            self._file.write(_joined(json_lines(batch), b"\n"))
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class JsonWriter:
+    """A JSON array of objects, one object per line, streamed chunk by chunk."""
+
+    def __init__(self, path: Path, schema: pa.Schema):
+        self._file = path.open("wb")
+        self._file.write(b"[")
+        self._first = True
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        if not batch.num_rows:
+            return
+        body = _joined(json_lines(batch), b",\n")[:-2]
+        self._file.write(b"\n" if self._first else b",\n")
+        self._file.write(body)
+        self._first = False
+
+    def close(self) -> None:
+        self._file.write(b"]\n" if self._first else b"\n]\n")
+        self._file.close()
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    extension: str
+    mediatype: str
+    writer: type
+
+
+FORMATS: dict[str, Format] = {
+    "parquet": Format("parquet", "parquet", "application/vnd.apache.parquet", ParquetWriter),
+    "csv": Format("csv", "csv", "text/csv", CsvWriter),
+    "json": Format("json", "json", "application/json", JsonWriter),
+    "ndjson": Format("ndjson", "ndjson", "application/x-ndjson", NdjsonWriter),
+}

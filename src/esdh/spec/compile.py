@@ -1,0 +1,382 @@
+"""Check a spec's meaning and compile it into tables of ready-to-run columns.
+
+Every problem is collected (with file, line, dotted path and a hint) before anything is raised, so a
+user sees all of them at once; nothing is generated from a spec with errors.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+
+from esdh.errors import SpecError, SpecProblem
+from esdh.expr import ExpressionError, names, parse
+from esdh.generators.base import registry
+from esdh.generators.numeric import DISTRIBUTIONS
+from esdh.spec.columns import Compiled
+from esdh.spec.model import COLUMN_KEYS, Column, Count, RowsPer, Spec, Table
+from esdh.spec.yamlsource import Path_, SourceMap
+
+MARKER_COLUMN = "synthetic_source"
+SPECIAL_NAMES = {"as_of"}
+
+
+@dataclass
+class TableModel:
+    name: str
+    spec: Table
+    columns: dict[str, Compiled]
+    order: list[str]  # evaluation order: every column after the columns it reads
+    parent: str | None = None
+    count: int | Count | None = None
+
+    @property
+    def visible_columns(self) -> list[str]:
+        return [name for name, col in self.columns.items() if not col.hidden]
+
+
+@dataclass
+class Dataset:
+    spec: Spec
+    tables: dict[str, TableModel]
+    order: list[str]  # tables after the tables they depend on
+    source: SourceMap = field(default_factory=lambda: SourceMap("<spec>"))
+
+
+def suggest(name: str, choices: list[str] | set[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(choices), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else ""
+
+
+class _Compiler:
+    def __init__(self, spec: Spec, source: SourceMap):
+        self.spec = spec
+        self.source = source
+        self.problems: list[SpecProblem] = []
+
+    def problem(self, path: Path_, message: str, hint: str = "") -> None:
+        self.problems.append(self.source.problem(path, message, hint))
+
+    # ---- tables -------------------------------------------------------------------------------
+    def run(self) -> Dataset:
+        tables: dict[str, TableModel] = {}
+        for name, table in self.spec.tables.items():
+            tables[name] = self.table(name, table)
+        self.check_relations(tables)
+        order = self.table_order(tables)
+        if self.problems:
+            raise SpecError(self.problems)
+        return Dataset(self.spec, tables, order, self.source)
+
+    def table(self, name: str, table: Table) -> TableModel:
+        path: Path_ = ("tables", name)
+        parent, count = None, None
+        if isinstance(table.rows, int):
+            if table.rows < 1:
+                self.problem((*path, "rows"), f"rows must be at least 1, got {table.rows}",
+                             "give a positive number of rows")
+        else:
+            parent, count = self.rows_per(path, name, table.rows)
+        columns: dict[str, Compiled] = {}
+        for col_name, column in table.columns.items():
+            compiled = self.column((*path, "columns", col_name), col_name, column)
+            if compiled is not None:
+                columns[col_name] = compiled
+        if MARKER_COLUMN not in columns:
+            marker = Column(value=self.spec.marker, description="provenance: this row is synthetic")
+            columns[MARKER_COLUMN] = Compiled(MARKER_COLUMN, marker, "value", value=self.spec.marker)
+        for key_col in table.primary_key_columns:
+            if key_col not in table.columns:
+                self.problem((*path, "primary_key"), f"primary key column '{key_col}' is not a column",
+                             suggest(key_col, set(table.columns)) or "name one of the table's columns")
+            elif table.columns[key_col].null_rate:
+                self.problem((*path, "columns", key_col, "null_rate"), "a primary key column cannot be null",
+                             "remove null_rate from the key column")
+        for i, group in enumerate(table.unique):
+            for col in group:
+                if col not in table.columns:
+                    self.problem((*path, "unique", i), f"unique key column '{col}' is not a column",
+                                 suggest(col, set(table.columns)))
+        known = set(columns) | SPECIAL_NAMES
+        for i, rule in enumerate(table.rules):
+            try:
+                unknown = names(parse(rule.check)) - known
+            except ExpressionError as exc:
+                self.problem((*path, "rules", i, "check"), str(exc), "see the expression reference in docs/spec.md")
+                continue
+            for ref in sorted(unknown):
+                self.problem((*path, "rules", i, "check"), f"rule reads unknown column '{ref}'",
+                             suggest(ref, known) or "rules can read columns of their own table")
+        return TableModel(name, table, columns, [], parent, count)  # order: once lookups are resolved
+
+    def rows_per(self, path: Path_, name: str, rows: RowsPer) -> tuple[str | None, int | Count]:
+        if rows.per not in self.spec.tables:
+            self.problem((*path, "rows", "per"), f"unknown parent table '{rows.per}'",
+                         suggest(rows.per, set(self.spec.tables)) or "name a table of this spec")
+            return None, rows.count
+        if rows.per == name:
+            self.problem((*path, "rows", "per"), "a table cannot be its own parent",
+                         "use a foreign key with choose: uniform for self-references")
+            return None, rows.count
+        count = rows.count
+        if isinstance(count, int):
+            if count < 0:
+                self.problem((*path, "rows", "count"), "count cannot be negative", "use 0 or more")
+        else:
+            self.count_distribution((*path, "rows", "count"), count)
+        return rows.per, count
+
+    def count_distribution(self, path: Path_, count: Count) -> None:
+        if count.min > count.max:
+            self.problem(path, f"min ({count.min}) is greater than max ({count.max})", "swap the bounds")
+        if count.distribution == "weights":
+            weights = count.params.get("weights")
+            expected = count.max - count.min + 1
+            if not isinstance(weights, list) or len(weights) != expected:
+                self.problem(path, f"distribution 'weights' needs a weights list of {expected} numbers "
+                             f"(one per count from {count.min} to {count.max})")
+            return
+        cls = DISTRIBUTIONS.get(count.distribution)
+        if cls is None:
+            self.problem((*path, "distribution"), f"unknown distribution '{count.distribution}'",
+                         suggest(count.distribution, [*DISTRIBUTIONS, "weights"]) or
+                         f"use one of: {', '.join([*DISTRIBUTIONS, 'weights'])}")
+            return
+        params = {**count.params, "min": count.min, "max": count.max}
+        try:
+            cls.Params(**params)
+        except ValidationError as exc:
+            self.validation_errors(path, exc, f"distribution '{count.distribution}'", cls.Params.model_fields)
+
+    # ---- columns ------------------------------------------------------------------------------
+    def column(self, path: Path_, name: str, column: Column) -> Compiled | None:
+        sources = [k for k in ("generator", "expr", "ref", "lookup") if getattr(column, k) is not None]
+        if "value" in column.model_fields_set:
+            sources.append("value")
+        if len(sources) != 1:
+            if not sources:
+                extra = set(column.params)
+                msg = "says nowhere where its values come from"
+                hint = "give exactly one of generator, expr, ref, lookup or value"
+                if extra:
+                    hint += f" (unknown keys: {', '.join(sorted(extra))})"
+            else:
+                msg, hint = f"has more than one source ({', '.join(sources)})", "keep exactly one of them"
+            self.problem(path, msg, hint)
+            return None
+        kind = sources[0]
+        if kind != "generator" and column.params:
+            for key in column.params:
+                self.problem((*path, key), f"unknown key '{key}'",
+                             suggest(key, COLUMN_KEYS) or f"parameters only apply to generators; {kind} columns take "
+                             "none")
+            return None
+        if column.check and column.check.pattern:
+            try:
+                re.compile(column.check.pattern)
+            except re.error as exc:
+                self.problem((*path, "check", "pattern"), f"invalid regular expression: {exc}")
+        builder = getattr(self, f"column_{kind}")
+        return builder(path, name, column)
+
+    def column_value(self, path: Path_, name: str, column: Column) -> Compiled:
+        if column.unique:
+            self.problem((*path, "unique"), "a constant cannot be unique", "remove unique or use a generator")
+        return Compiled(name, column, "value", value=column.value)
+
+    def column_expr(self, path: Path_, name: str, column: Column) -> Compiled | None:
+        try:
+            node = parse(column.expr or "")
+        except ExpressionError as exc:
+            self.problem((*path, "expr"), str(exc), "see the expression reference in docs/spec.md")
+            return None
+        if column.unique:
+            self.problem((*path, "unique"), "an expression cannot guarantee uniqueness",
+                         "derive it from a unique column, or use a generator that supports unique")
+        return Compiled(name, column, "expr", expression=node, depends_on=names(node) - SPECIAL_NAMES)
+
+    def column_generator(self, path: Path_, name: str, column: Column) -> Compiled | None:
+        gen_name = column.generator or ""
+        generators = registry()
+        cls = generators.get(gen_name)
+        if cls is None:
+            self.problem((*path, "generator"), f"unknown generator '{gen_name}'",
+                         suggest(gen_name, set(generators)) or "run `esdh generators` to list them")
+            return None
+        try:
+            params = cls.Params(**column.params)
+            generator = cls(params)
+        except ValidationError as exc:
+            self.validation_errors(path, exc, f"generator '{gen_name}'", cls.Params.model_fields)
+            return None
+        except (ValueError, ExpressionError) as exc:
+            self.problem(path, f"generator '{gen_name}': {exc}")
+            return None
+        if column.unique and not cls.supports_unique:
+            self.problem((*path, "unique"), f"generator '{gen_name}' cannot guarantee unique values",
+                         "use a generator that supports unique (uuid, sequence, uniform_int, pattern, email, ...)")
+        return Compiled(name, column, "generator", generator=generator, depends_on=generator.dependencies())
+
+    def _target(self, path: Path_, text: str) -> tuple[str, str] | None:
+        table, _, column = text.partition(".")
+        if not column:
+            self.problem(path, f"'{text}' is not of the form table.column", "write e.g. persons.person_id")
+            return None
+        if table not in self.spec.tables:
+            self.problem(path, f"unknown table '{table}'", suggest(table, set(self.spec.tables)) or
+                         "name a table of this spec")
+            return None
+        if column not in self.spec.tables[table].columns and column != MARKER_COLUMN:
+            self.problem(path, f"table '{table}' has no column '{column}'",
+                         suggest(column, set(self.spec.tables[table].columns)) or "name a column of that table")
+            return None
+        return table, column
+
+    def column_ref(self, path: Path_, name: str, column: Column) -> Compiled | None:
+        target = self._target((*path, "ref"), column.ref or "")
+        if target is None:
+            return None
+        table, col = target
+        return Compiled(name, column, "ref", target_table=table, target_column=col, choose=column.choose)
+
+    def column_lookup(self, path: Path_, name: str, column: Column) -> Compiled | None:
+        target = self._target((*path, "lookup"), column.lookup or "")
+        if target is None:
+            return None
+        table, col = target
+        return Compiled(name, column, "lookup", target_table=table, target_column=col, via=column.via)
+
+    def validation_errors(self, path: Path_, exc: ValidationError, what: str, fields: dict) -> None:
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            where = (*path, *loc)
+            if err["type"] == "extra_forbidden":
+                key = str(loc[-1])
+                hint = suggest(key, set(fields) | COLUMN_KEYS) or f"{what} takes: {', '.join(fields) or 'nothing'}"
+                self.problem(where, f"unknown parameter '{key}' for {what}", hint)
+            elif err["type"] == "missing":
+                self.problem(where, f"{what} needs parameter '{loc[-1]}'", "add it to the column")
+            else:
+                given = err.get("input")
+                shown = f" (got {given!r})" if not isinstance(given, dict | list) else ""
+                self.problem(where, f"{err['msg'].removeprefix('Value error, ')}{shown}", _type_hint(err["type"]))
+
+    # ---- order and relations ------------------------------------------------------------------
+    def column_order(self, path: Path_, columns: dict[str, Compiled]) -> list[str]:
+        for name, col in columns.items():
+            for dep in sorted(col.depends_on):
+                if dep not in columns:
+                    self.problem((*path, "columns", name), f"reads unknown column '{dep}'",
+                                 suggest(dep, set(columns)) or "name a column of the same table")
+        graph = {name: {d for d in col.depends_on if d in columns} for name, col in columns.items()}
+        order, cycle = _toposort(graph)
+        if cycle:
+            self.problem((*path, "columns", cycle[0]), f"columns depend on each other in a cycle: {' -> '.join(cycle)}",
+                         "break the cycle: one of these columns must not read the others")
+        return order
+
+    def check_relations(self, tables: dict[str, TableModel]) -> None:
+        for model in tables.values():
+            path: Path_ = ("tables", model.name, "columns")
+            refs = {n: c for n, c in model.columns.items() if c.kind == "ref"}
+            for name, col in refs.items():
+                self.check_choose((*path, name), model, col, tables)
+            for name, col in model.columns.items():
+                if col.kind != "lookup":
+                    continue
+                if col.via is None:
+                    leading = [n for n, r in refs.items() if r.target_table == col.target_table]
+                    if len(leading) != 1:
+                        self.problem((*path, name, "lookup"),
+                                     f"needs exactly one foreign key to '{col.target_table}', found {len(leading)}",
+                                     f"add a ref column to {col.target_table} or name it with via:")
+                        continue
+                    col.via = leading[0]
+                elif col.via not in refs or refs[col.via].target_table != col.target_table:
+                    self.problem((*path, name, "via"), f"'{col.via}' is not a foreign key to '{col.target_table}'",
+                                 suggest(col.via, set(refs)) or "name a ref column of this table")
+                    continue
+                col.depends_on = {col.via}
+        for model in tables.values():
+            model.order = self.column_order(("tables", model.name), model.columns)
+
+    def check_choose(self, path: Path_, model: TableModel, col: Compiled, tables: dict[str, TableModel]) -> None:
+        target = tables.get(col.target_table or "")
+        if col.choose is None:
+            col.choose = "parent" if col.target_table == model.parent else "uniform"
+        if col.choose == "parent" and col.target_table != model.parent:
+            self.problem((*path, "choose"), f"'parent' needs '{col.target_table}' to be this table's rows.per parent",
+                         "use uniform, zipf or weighted")
+        if col.choose in ("first_of_parent", "random_of_parent"):
+            if target is None or target.parent is None or target.parent != model.parent:
+                self.problem((*path, "choose"), f"'{col.choose}' needs this table and '{col.target_table}' to share "
+                             "a rows.per parent", "give both tables the same per: parent")
+        if col.choose == "weighted":
+            if not col.spec.weight_by:
+                self.problem((*path, "weight_by"), "choose: weighted needs weight_by (a numeric column of the target)")
+            elif target is not None and col.spec.weight_by not in target.columns:
+                self.problem((*path, "weight_by"), f"table '{col.target_table}' has no column '{col.spec.weight_by}'",
+                             suggest(col.spec.weight_by, set(target.columns)))
+        if col.target_table == model.name:
+            col.depends_on = {col.target_column or ""}  # a self-reference reads the key of another row
+
+    def table_order(self, tables: dict[str, TableModel]) -> list[str]:
+        graph: dict[str, set[str]] = {}
+        for name, model in tables.items():
+            deps = {model.parent} if model.parent else set()
+            for col in model.columns.values():
+                if col.target_table and col.target_table != name:
+                    deps.add(col.target_table)
+                if col.kind == "ref" and col.choose in ("first_of_parent", "random_of_parent"):
+                    deps.add(col.target_table or "")
+            graph[name] = {d for d in deps if d in tables}
+        order, cycle = _toposort(graph)
+        if cycle:
+            self.problem(("tables", cycle[0]), f"tables depend on each other in a cycle: {' -> '.join(cycle)}",
+                         "a foreign key cycle cannot be generated; make one of the links a lookup-free column "
+                         "or remove it")
+        return order
+
+
+def _type_hint(kind: str) -> str:
+    if kind in ("int_type", "float_type"):
+        return "write a plain number (not quoted, not true/false)"
+    if kind == "bool_type":
+        return "write true or false"
+    if kind == "string_type":
+        return "write text (quote it if YAML reads it as something else)"
+    if kind in ("list_type", "dict_type"):
+        return "check the shape against docs/spec.md"
+    return ""
+
+
+def _toposort(graph: dict[str, set[str]]) -> tuple[list[str], list[str]]:
+    """Kahn's algorithm keeping declaration order; returns (order, a cycle if one exists)."""
+    order: list[str] = []
+    placed: set[str] = set()
+    pending = list(graph)
+    while pending:
+        ready = [n for n in pending if graph[n] <= placed]
+        if not ready:
+            return order, _find_cycle(graph, pending)
+        for name in ready:
+            order.append(name)
+            placed.add(name)
+        pending = [n for n in pending if n not in placed]
+    return order, []
+
+
+def _find_cycle(graph: dict[str, set[str]], pending: list[str]) -> list[str]:
+    node, seen = pending[0], []
+    while node not in seen:
+        seen.append(node)
+        node = sorted(d for d in graph[node] if d in pending)[0]
+    return [*seen[seen.index(node):], node]
+
+
+def compile_spec(spec: Spec, source: SourceMap | None = None) -> Dataset:
+    """Check the spec's meaning and compile it; raises SpecError listing every problem."""
+    return _Compiler(spec, source or SourceMap("<spec>")).run()
