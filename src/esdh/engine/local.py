@@ -14,6 +14,7 @@ import pyarrow.csv as pcsv
 from esdh.engine.frame import Frame
 from esdh.errors import UsageError
 from esdh.plan.planner import Plan
+from esdh.quality.checks import CheckFailed, CheckResult, RowChecks, file_relation, key_checks
 from esdh.runs.datapackage import WrittenTable, build_manifest, write_manifest
 from esdh.runs.folder import MANIFEST, staged_folder
 from esdh.sinks.files import FORMATS
@@ -21,10 +22,10 @@ from esdh.sinks.files import FORMATS
 Progress = Callable[[str, int, int], None]  # (table, rows done, rows total)
 
 
-def table_batches(plan: Plan, table: str) -> Iterator[pa.RecordBatch]:
-    """The table's visible columns, one record batch per chunk, in row order."""
+def table_batches(plan: Plan, table: str, hidden: bool = False) -> Iterator[pa.RecordBatch]:
+    """The table's visible (or all) columns, one record batch per chunk, in row order."""
     model = plan.dataset.tables[table]
-    columns = model.visible_columns
+    columns = list(model.columns) if hidden else model.visible_columns
     for start, stop in plan.chunks(table):
         frame = Frame(plan, table, np.arange(start, stop, dtype=np.int64))
         yield frame.batch(columns)
@@ -62,7 +63,7 @@ def check_formats(formats: list[str]) -> list[str]:
 
 
 def write_table(plan: Plan, table: str, folder: Path, formats: list[str],
-                progress: Progress | None = None) -> WrittenTable:
+                progress: Progress | None = None, checks: RowChecks | None = None) -> WrittenTable:
     """Stream one table into one file per format."""
     schema = table_schema(plan, table)
     written = WrittenTable(table, schema)
@@ -74,7 +75,10 @@ def write_table(plan: Plan, table: str, folder: Path, formats: list[str],
     fingerprint = Fingerprint()
     total = plan.rows[table]
     try:
-        for batch in table_batches(plan, table):
+        for full in table_batches(plan, table, hidden=checks is not None):
+            if checks is not None:
+                checks.update(full, written.rows)
+            batch = full.select(schema.names)
             batch = batch.cast(schema) if batch.schema != schema else batch
             for writer in writers.values():
                 writer.write(batch)
@@ -97,21 +101,48 @@ class Result:
     plan: Plan
     tables: list[WrittenTable] = field(default_factory=list)
     manifest: dict = field(default_factory=dict)
+    checks: list[CheckResult] = field(default_factory=list)
 
     @property
     def files(self) -> list[Path]:
         return [self.folder / p.name for t in self.tables for p in t.files.values()]
 
 
-def generate_to_folder(plan: Plan, out: Path, formats: list[str], progress: Progress | None = None) -> Result:
-    """Generate the plan's tables into ``out`` (written aside, published atomically)."""
+def run_checks(plan: Plan, written: list[WrittenTable], row_checks: list[RowChecks]) -> list[CheckResult]:
+    """Every declared constraint, key and foreign key of the written tables."""
+    import duckdb
+
+    results = [r for checks in row_checks for r in checks.results.values()]
+    sources = {w.name: file_relation(next(iter(w.files.values()))) for w in written}
+    con = duckdb.connect()
+    try:
+        results += key_checks(con, plan.dataset, sources)
+    finally:
+        con.close()
+    return results
+
+
+def generate_to_folder(plan: Plan, out: Path, formats: list[str], progress: Progress | None = None,
+                       check: bool = True) -> Result:
+    """Generate the plan's tables into ``out`` (written aside, published atomically). With ``check``,
+    the output is checked against the spec and not published if any check fails."""
     formats = check_formats(formats)
     name = plan.dataset.spec.dataset.lower()
+    results: list[CheckResult] = []
     with staged_folder(Path(out), name) as staging:
-        written = [write_table(plan, table, staging, formats, progress) for table in plan.tables]
+        written, row_checks = [], []
+        for table in plan.tables:
+            checks = RowChecks(plan.dataset.tables[table], plan.as_of) if check else None
+            written.append(write_table(plan, table, staging, formats, progress, checks))
+            row_checks += [checks] if checks else []
+        if check:
+            results = run_checks(plan, written, row_checks)
+            failures = [r for r in results if not r.passed]
+            if failures:
+                raise CheckFailed(failures)
         manifest = build_manifest(plan, staging, written, formats)
         write_manifest(staging / MANIFEST, manifest)
     final = Path(out).resolve()
     for table in written:
         table.files = {fmt: final / path.name for fmt, path in table.files.items()}
-    return Result(final, plan, written, manifest)
+    return Result(final, plan, written, manifest, results)

@@ -141,9 +141,19 @@ def _is_null(x: Value) -> Value:
     return pc.is_null(x)
 
 
-@_fn("if", 3, 3, "if(cond, a, b): a where cond is true, else b")
-def _if(cond: Value, a: Value, b: Value) -> Value:
+@_fn("if_else", 3, 3, "if_else(cond, a, b): a where cond is true, else b")
+def _if_else(cond: Value, a: Value, b: Value) -> Value:
     return pc.if_else(cond, a, b)
+
+
+@_fn("case", 3, None, "case(cond1, value1, cond2, value2, ..., default): the value of the first true condition")
+def _case(*args: Value) -> Value:
+    if len(args) % 2 == 0:
+        raise ExpressionError("case() needs condition/value pairs followed by a default value")
+    result = args[-1]
+    for cond, value in reversed(list(zip(args[:-1:2], args[1:-1:2], strict=True))):
+        result = pc.if_else(pc.fill_null(cond, False), value, result)
+    return result
 
 
 @_fn("matches", 2, 2, "matches(s, pattern): true where s fully matches the regular expression")

@@ -195,7 +195,7 @@ class _Sha1Pass:
             row_base = np.arange(e - s, dtype=np.int64) * width
             flat[row_base + p + ln] = 0x80
             # The 64-bit big-endian bit length closes the row's last block (8-byte aligned).
-            flat.view(np.uint64)[(row_base + nblocks[s:e] * 64 - 8) // 8] = ((ln + p) * 8).astype(">u8")
+            flat.view(np.uint64)[(row_base + nblocks[s:e] * 64 - 8) // 8] = ((ln + p) * 8).astype(">u8").view(np.uint64)
 
     def compress(self, m: int, nblocks: np.ndarray) -> np.ndarray:
         """SHA-1 state (5, m) of the first ``m`` rows of ``mat``, taken after each row's last block."""

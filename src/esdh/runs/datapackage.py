@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from esdh import __version__
 from esdh.plan.planner import Plan
-from esdh.spec.compile import TableModel
+from esdh.spec.compile import Dataset, TableModel
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 FORMAT_VERSION = 1
@@ -58,7 +58,8 @@ def _json_value(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-def table_schema(model: TableModel, written: WrittenTable, resource_of: dict[str, str]) -> dict[str, Any]:
+def table_schema(dataset: Dataset, model: TableModel, written: WrittenTable,
+                 resource_of: dict[str, str]) -> dict[str, Any]:
     """Table Schema: fields with types and constraints, primary key, foreign keys."""
     keys = model.spec.primary_key_columns
     fields = []
@@ -86,12 +87,12 @@ def table_schema(model: TableModel, written: WrittenTable, resource_of: dict[str
     if keys:
         schema["primaryKey"] = keys
     foreign = []
-    for col in model.columns.values():
-        if col.kind == "ref" and col.target_table in resource_of:
-            reference = {"resource": resource_of[col.target_table], "fields": [col.target_column]}
-            if col.target_table == model.name:
+    for column, target_table, target_column in dataset.foreign_keys(model.name):
+        if target_table in resource_of:
+            reference = {"resource": resource_of[target_table], "fields": [target_column]}
+            if target_table == model.name:
                 reference.pop("resource")  # Table Schema: a self-reference omits the resource
-            foreign.append({"fields": [col.name], "reference": reference})
+            foreign.append({"fields": [column], "reference": reference})
     if foreign:
         schema["foreignKeys"] = foreign
     if model.spec.unique:
@@ -119,7 +120,7 @@ def build_manifest(plan: Plan, folder: Path, written: list[WrittenTable], format
     resources = []
     for table in written:
         model = plan.dataset.tables[table.name]
-        schema = table_schema(model, table, resource_of)
+        schema = table_schema(plan.dataset, model, table, resource_of)
         for fmt in formats:
             path = table.files[fmt]
             resource: dict[str, Any] = {

@@ -45,6 +45,32 @@ class Dataset:
     order: list[str]  # tables after the tables they depend on
     source: SourceMap = field(default_factory=lambda: SourceMap("<spec>"))
 
+    def key_target(self, table: str, column: str) -> tuple[str, str] | None:
+        """The (table, column) key a column's values come from, if it is a foreign key.
+
+        A ref is a foreign key to its target; a lookup is one too when it copies a key (a primary key
+        of the looked-up table, or a column that is itself a foreign key), e.g. a policy's person_id
+        looked up through its vehicle.
+        """
+        col = self.tables[table].columns.get(column)
+        if col is None or col.kind not in ("ref", "lookup"):
+            return None
+        target = (col.target_table or "", col.target_column or "")
+        if col.kind == "ref":
+            return target
+        if self.tables[target[0]].spec.primary_key_columns == [target[1]]:
+            return target
+        return self.key_target(*target)
+
+    def foreign_keys(self, table: str) -> list[tuple[str, str, str]]:
+        """(column, target table, target column) for every visible foreign key of a table."""
+        out = []
+        for name, col in self.tables[table].columns.items():
+            target = None if col.hidden else self.key_target(table, name)
+            if target is not None:
+                out.append((name, *target))
+        return out
+
 
 def suggest(name: str, choices: list[str] | set[str]) -> str:
     close = difflib.get_close_matches(name, sorted(choices), n=1, cutoff=0.6)
@@ -266,9 +292,10 @@ class _Compiler:
 
     # ---- order and relations ------------------------------------------------------------------
     def column_order(self, path: Path_, columns: dict[str, Compiled]) -> list[str]:
+        declared = set(self.spec.tables[path[-1]].columns) if path and path[-1] in self.spec.tables else set()
         for name, col in columns.items():
             for dep in sorted(col.depends_on):
-                if dep not in columns:
+                if dep not in columns and dep not in declared:  # a declared column that failed is reported already
                     self.problem((*path, "columns", name), f"reads unknown column '{dep}'",
                                  suggest(dep, set(columns)) or "name a column of the same table")
         graph = {name: {d for d in col.depends_on if d in columns} for name, col in columns.items()}

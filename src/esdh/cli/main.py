@@ -1,0 +1,171 @@
+"""The ``esdh`` command line. Argument parsing and printing only; the work is in ``esdh.library``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from esdh.errors import EsdhError
+
+FORMATS_HELP = "comma-separated formats: parquet, csv, json, ndjson"
+
+
+class EsdhGroup(click.Group):
+    """Turns every ESDH error into a plain message and its exit code, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except EsdhError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+
+@click.group(cls=EsdhGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="enterprise-synthetic-data-hub", prog_name="esdh")
+def cli() -> None:
+    """ESDH: governed, deterministic, relationally coherent synthetic data from YAML specs."""
+
+
+def parse_rows(values: tuple[str, ...]) -> dict[str, int]:
+    rows: dict[str, int] = {}
+    for item in values:
+        table, sep, count = item.partition("=")
+        if not sep or not count.strip().lstrip("-").isdigit():
+            raise click.BadParameter(f"'{item}' is not TABLE=N", param_hint="--rows")
+        rows[table.strip()] = int(count)
+    return rows
+
+
+def parse_formats(text: str) -> list[str]:
+    return [f.strip().lower() for f in text.split(",") if f.strip()]
+
+
+def split_tables(values: tuple[str, ...]) -> list[str] | None:
+    names = [t.strip() for item in values for t in item.split(",") if t.strip()]
+    return names or None
+
+
+@cli.command()
+@click.argument("dataset")
+@click.option("--out", "-o", type=click.Path(path_type=Path), required=True, help="output folder")
+@click.option("--seed", type=click.IntRange(min=0), help="override the spec's seed")
+@click.option("--randomize", is_flag=True, help="draw a fresh seed (it is printed, so the run can be replayed)")
+@click.option("--scale", type=float, default=1.0, show_default=True, help="multiply the spec's row counts")
+@click.option("--rows", multiple=True, metavar="TABLE=N", help="set a table's row count (repeatable)")
+@click.option("--tables", multiple=True, metavar="T[,T]", help="write only these tables")
+@click.option("--format", "formats", default="parquet", show_default=True, help=FORMATS_HELP)
+@click.option("--chunk-size", type=click.IntRange(min=1), default=262_144, show_default=True)
+@click.option("--no-check", is_flag=True, help="skip checking the output against the spec")
+@click.option("--quiet", "-q", is_flag=True, help="no progress bar")
+def generate(dataset: str, out: Path, seed: int | None, randomize: bool, scale: float, rows: tuple[str, ...],
+             tables: tuple[str, ...], formats: str, chunk_size: int, no_check: bool, quiet: bool) -> None:
+    """Generate DATASET (a built-in name or a spec file) into a folder."""
+    from esdh import library
+    from esdh.cli.progress import progress_bar
+
+    if seed is not None and randomize:
+        raise click.UsageError("give --seed or --randomize, not both")
+    plan = library.plan(dataset, seed=seed, randomize=randomize, scale=scale, rows=parse_rows(rows),
+                        tables=split_tables(tables), chunk_size=chunk_size)
+    click.echo(f"seed: {plan.seed}{' (randomized)' if plan.randomized else ''}")
+    with progress_bar(plan, enabled=not quiet) as progress:
+        result = library.generate(plan, out, formats=parse_formats(formats), check=not no_check,
+                                  progress=progress)
+    click.echo(f"dataset: {plan.dataset.spec.dataset} {plan.dataset.spec.version} -> {result.folder}")
+    for table in result.tables:
+        names = ", ".join(p.name for p in table.files.values())
+        click.echo(f"  {table.name}: {table.rows:,} rows ({names})")
+    click.echo(f"  manifest: {result.folder / 'datapackage.json'}")
+    if result.checks:
+        click.echo(f"checks: {len(result.checks)} passed")
+
+
+@cli.command()
+@click.argument("dataset")
+@click.option("--seed", type=click.IntRange(min=0))
+@click.option("--scale", type=float, default=1.0, show_default=True)
+@click.option("--rows", multiple=True, metavar="TABLE=N")
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+def plan(dataset: str, seed: int | None, scale: float, rows: tuple[str, ...], as_json: bool) -> None:
+    """Show tables, row counts, columns, relations and size estimates without generating."""
+    from esdh import library
+    from esdh.plan.describe import describe_plan, render_plan
+
+    the_plan = library.plan(dataset, seed=seed, scale=scale, rows=parse_rows(rows))
+    info = describe_plan(the_plan)
+    click.echo(json.dumps(info, indent=2) if as_json else render_plan(info))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+def packs(as_json: bool) -> None:
+    """List the built-in datasets."""
+    from esdh import library
+    from esdh.packs import pack_names
+
+    rows = []
+    for name in pack_names():
+        dataset = library.load(name)
+        spec = dataset.spec
+        rows.append({"name": name, "version": spec.version, "tables": list(dataset.tables),
+                     "description": (spec.description or spec.title or "").strip().splitlines()[0]
+                     if (spec.description or spec.title) else ""})
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        click.echo(f"{row['name']} {row['version']}: {row['description']}")
+        click.echo(f"  tables: {', '.join(row['tables'])}")
+
+
+@cli.command()
+def generators() -> None:
+    """List the column generators."""
+    from esdh.generators.base import registry
+
+    for name, cls in sorted(registry().items()):
+        click.echo(f"{name:<16} {cls.summary}")
+
+
+@cli.group()
+def spec() -> None:
+    """Check specs and print the spec language's JSON Schema."""
+
+
+@spec.command("check")
+@click.argument("file")
+def spec_check(file: str) -> None:
+    """Check a spec and report every problem at once."""
+    from esdh import library
+    from esdh.plan.planner import build_plan
+
+    dataset = library.load(file)
+    build_plan(dataset)
+    tables = ", ".join(f"{n}" for n in dataset.tables)
+    click.echo(f"ok: {dataset.spec.dataset} {dataset.spec.version} ({tables})")
+
+
+@spec.command("schema")
+def spec_schema() -> None:
+    """Print the JSON Schema of the spec language."""
+    from esdh.spec.schema import spec_json_schema
+
+    click.echo(json.dumps(spec_json_schema(), indent=2, default=str))
+
+
+def _register_more() -> None:
+    from esdh.cli import snapshot
+
+    cli.add_command(snapshot.generate_snapshot)
+    cli.add_command(snapshot.profile_info)
+
+
+_register_more()
+
+
+def main() -> None:
+    cli(prog_name="esdh")

@@ -1,0 +1,59 @@
+"""The Python API. The CLI and the HTTP API call these functions and hold no logic of their own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from esdh.engine.frame import Frame
+from esdh.engine.local import Progress, Result, generate_to_folder
+from esdh.plan.planner import DEFAULT_CHUNK_SIZE, Plan, build_plan
+from esdh.rng import random_seed
+from esdh.spec.compile import Dataset
+from esdh.spec.load import load_spec
+
+SpecSource = str | Path | dict[str, Any] | Dataset
+
+
+def load(source: SpecSource) -> Dataset:
+    """A checked spec from a file, a built-in dataset name, YAML text or a mapping."""
+    return source if isinstance(source, Dataset) else load_spec(source)
+
+
+def plan(source: SpecSource, *, seed: int | None = None, randomize: bool = False, scale: float = 1.0,
+         rows: dict[str, int] | None = None, tables: list[str] | None = None,
+         chunk_size: int = DEFAULT_CHUNK_SIZE) -> Plan:
+    """Resolve a spec into row counts and chunks; ``randomize`` draws a fresh seed (reported in the plan)."""
+    dataset = load(source)
+    if randomize:
+        seed = random_seed()
+    return build_plan(dataset, seed=seed, scale=scale, rows=rows, tables=tables, chunk_size=chunk_size,
+                      randomized=randomize)
+
+
+def generate(source: SpecSource | Plan, out: str | Path, *, formats: list[str] | tuple[str, ...] = ("parquet",),
+             check: bool = True, progress: Progress | None = None, **plan_options: Any) -> Result:
+    """Generate a dataset into a folder: one file per table and format plus datapackage.json."""
+    the_plan = source if isinstance(source, Plan) else plan(source, **plan_options)
+    return generate_to_folder(the_plan, Path(out), list(formats), progress=progress, check=check)
+
+
+def preview(source: SpecSource | Plan, table: str, rows: int = 10, **plan_options: Any) -> pa.Table:
+    """The first rows of one table, generated in memory."""
+    the_plan = source if isinstance(source, Plan) else plan(source, **plan_options)
+    count = min(rows, the_plan.rows[table])
+    model = the_plan.dataset.tables[table]
+    batch = Frame(the_plan, table, np.arange(count, dtype=np.int64)).batch(model.visible_columns)
+    return pa.Table.from_batches([batch])
+
+
+def table(source: SpecSource | Plan, name: str, **plan_options: Any) -> pa.Table:
+    """A whole table in memory (for tests and small datasets)."""
+    the_plan = source if isinstance(source, Plan) else plan(source, **plan_options)
+    from esdh.engine.local import table_batches, table_schema
+
+    schema = table_schema(the_plan, name)
+    return pa.Table.from_batches([b.cast(schema) for b in table_batches(the_plan, name)], schema=schema)
