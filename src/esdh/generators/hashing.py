@@ -43,6 +43,7 @@ _TRANSPOSE_ROWS = 1024  # rows per slab when transposing a block into the schedu
 _PASS_COST_ROWS = 4096  # fixed cost of one pass (per block) in row-equivalents, for batch merging
 
 _H0 = np.array([0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0], dtype=np.uint32)
+_SHIFTS = tuple(np.array(v, dtype=np.uint32) for v in (1, 2, 5, 27, 30, 31))
 _K = np.repeat(np.array([0x5A827999, 0x6ED9EBA1, 0x8F1BBCDC, 0xCA62C1D6], dtype=np.uint32), 20)
 
 _BINARY_TYPES = (pa.binary(), pa.large_binary())
@@ -199,8 +200,10 @@ class _Sha1Pass:
 
     def compress(self, m: int, nblocks: np.ndarray) -> np.ndarray:
         """SHA-1 state (5, m) of the first ``m`` rows of ``mat``, taken after each row's last block."""
+        # Plain ufunc calls with positional ``out``: at a few microseconds per call, call overhead counts.
         xor, band, add = np.bitwise_xor, np.bitwise_and, np.add
         shl, shr = np.left_shift, np.right_shift
+        s1, s2, s5, s27, s30, s31 = _SHIFTS
         words = self.mat[:m].view(">u4")
         blocks = self.width // 64
         w, x, y = self.w[:, :m], self.x[:, :m], self.y[:, :m]
@@ -217,50 +220,50 @@ class _Sha1Pass:
             for t in range(16, 32, 3):
                 n = min(3, 32 - t)
                 xv, yv, wv = x[:n], y[:n], w[t : t + n]
-                xor(w[t - 3 : t - 3 + n], w[t - 8 : t - 8 + n], out=xv)
-                xor(xv, w[t - 14 : t - 14 + n], out=xv)
-                xor(xv, w[t - 16 : t - 16 + n], out=xv)
-                shl(xv, 1, out=wv)
-                shr(xv, 31, out=yv)
-                add(wv, yv, out=wv)
+                xor(w[t - 3 : t - 3 + n], w[t - 8 : t - 8 + n], xv)
+                xor(xv, w[t - 14 : t - 14 + n], xv)
+                xor(xv, w[t - 16 : t - 16 + n], xv)
+                shl(xv, s1, wv)
+                shr(xv, s31, yv)
+                add(wv, yv, wv)
             for t in range(32, 80, 6):  # equivalent recurrence w[t] = rotl2(w[t-6]^w[t-16]^w[t-28]^w[t-32])
                 wv = w[t : t + 6]
-                xor(w[t - 6 : t], w[t - 16 : t - 10], out=x)
-                xor(x, w[t - 28 : t - 22], out=x)
-                xor(x, w[t - 32 : t - 26], out=x)
-                shl(x, 2, out=wv)
-                shr(x, 30, out=y)
-                add(wv, y, out=wv)
-            add(w, _K[:, None], out=w)
+                xor(w[t - 6 : t], w[t - 16 : t - 10], x)
+                xor(x, w[t - 28 : t - 22], x)
+                xor(x, w[t - 32 : t - 26], x)
+                shl(x, s2, wv)
+                shr(x, s30, y)
+                add(wv, y, wv)
+            add(w, _K[:, None], w)
 
             a, b, c, d, e, f, tmp = bufs
             a[:], b[:], c[:], d[:], e[:] = h
             for t in range(80):
                 if t < 20:  # Ch(b, c, d) = d ^ (b & (c ^ d))
-                    xor(c, d, out=f)
-                    band(f, b, out=f)
-                    xor(f, d, out=f)
+                    xor(c, d, f)
+                    band(f, b, f)
+                    xor(f, d, f)
                 elif 40 <= t < 60:  # Maj(b, c, d) = (b & c) + (d & (b ^ c))  (the terms share no bits)
-                    xor(b, c, out=f)
-                    band(f, d, out=f)
-                    band(b, c, out=tmp)
-                    add(f, tmp, out=f)
+                    xor(b, c, f)
+                    band(f, d, f)
+                    band(b, c, tmp)
+                    add(f, tmp, f)
                 else:  # Parity
-                    xor(b, c, out=f)
-                    xor(f, d, out=f)
+                    xor(b, c, f)
+                    xor(f, d, f)
                 # f = rotl5(a) + f + e + (K + w[t]); a rotation's halves share no bits, so + is |.
-                shl(a, 5, out=tmp)
-                add(f, tmp, out=f)
-                shr(a, 27, out=tmp)
-                add(f, tmp, out=f)
-                add(f, e, out=f)
-                add(f, wt[t], out=f)
-                shl(b, 30, out=e)  # e's value is spent: it becomes the new c = rotl30(b)
-                shr(b, 2, out=tmp)
-                add(e, tmp, out=e)
+                shl(a, s5, tmp)
+                add(f, tmp, f)
+                shr(a, s27, tmp)
+                add(f, tmp, f)
+                add(f, e, f)
+                add(f, wt[t], f)
+                shl(b, s30, e)  # e's value is spent: it becomes the new c = rotl30(b)
+                shr(b, s2, tmp)
+                add(e, tmp, e)
                 a, b, c, d, e, f = f, a, e, c, d, b
             for hv, v in zip(h, (a, b, c, d, e), strict=True):
-                add(hv, v, out=hv)
+                add(hv, v, hv)
             bufs = [a, b, c, d, e, f, tmp]
             if digest is not h:
                 done = nblocks == k + 1
@@ -354,6 +357,7 @@ def uuid5_strings(namespace: uuid.UUID, names: pa.Array | pa.ChunkedArray) -> pa
 _HEX_PAIRS = np.frombuffer(b"".join(f"{i:02x}".encode() for i in range(256)), dtype=np.uint16)
 # (text columns, raw bytes) of the five dash-separated groups of the canonical form.
 _GROUPS = ((0, 0, 4), (9, 4, 6), (14, 6, 8), (19, 8, 10), (24, 10, 16))
+_FORMAT_ROWS = 4096
 
 
 def format_uuid_hex(raw: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
@@ -368,12 +372,15 @@ def format_uuid_hex(raw: np.ndarray, valid: np.ndarray | None = None) -> pa.Arra
     if raw.ndim != 2 or raw.shape[1] != 16:
         raise ValueError(f"expected an (n, 16) uint8 array, got shape {raw.shape}")
     n = raw.shape[0]
-    hex_text = _HEX_PAIRS.take(raw).view(np.uint8)  # (n, 32): the 32 hex digits
     text = np.empty((n, 36), dtype=np.uint8)
-    for col, lo, hi in _GROUPS:
-        text[:, col : col + 2 * (hi - lo)] = hex_text[:, 2 * lo : 2 * hi]
-        if col:
-            text[:, col - 1] = ord("-")
+    pairs = np.empty((min(n, _FORMAT_ROWS), 16), dtype=np.uint16)
+    for s in range(0, n, _FORMAT_ROWS):  # slabs: the table lookup's index temporaries stay small
+        e = min(s + _FORMAT_ROWS, n)
+        digits = _HEX_PAIRS.take(raw[s:e], out=pairs[: e - s]).view(np.uint8)  # (rows, 32) hex digits
+        for col, lo, hi in _GROUPS:
+            text[s:e, col : col + 2 * (hi - lo)] = digits[:, 2 * lo : 2 * hi]
+            if col:
+                text[s:e, col - 1] = ord("-")
     large = n * 36 > np.iinfo(np.int32).max
     offsets = np.arange(0, 36 * (n + 1), 36, dtype=np.int64 if large else np.int32)
     validity = None

@@ -68,6 +68,15 @@ _HIGH_CODES = 33 * 10 * 33  # positions 6, 7 (its digit class) and 8
 VIN_CAPACITY = 2**32
 _HIGH_RANGE = -(-VIN_CAPACITY // _SERIAL)  # 4295
 assert _HIGH_RANGE <= _HIGH_CODES
+# Characters of positions 6, 7 and 8 for each high part h: h -> code = h * 10890 // 4295 (strictly
+# increasing, so injective, and spread over all codes) -> mixed radix 33 (pos 6), 10 (pos 7), 33 (pos 8).
+# Position 7 is the digit before model year 2010; from 2010 the letter at index digit + 10 * flip, a
+# letter whose index mod 10 is still that digit.
+_CODE = np.arange(_HIGH_RANGE) * _HIGH_CODES // _HIGH_RANGE
+_POS6 = _ALPHA[_CODE % 33]
+_POS7_DIGIT = _DIGITS[_CODE // 33 % 10]
+_POS7_LETTER = np.concatenate([_LETTERS[_CODE // 33 % 10], _LETTERS[_CODE // 33 % 10 + 10]])  # by flip
+_POS8 = _ALPHA[_CODE // 330]
 # Digits of 0..999 as three rows of characters (row k: the k-th digit), for writing the serial.
 _THREE_DIGITS = np.array([[ord(ch) for ch in f"{i:03d}"] for i in range(1000)], dtype=np.uint8).T.copy()
 
@@ -97,6 +106,7 @@ class Catalogue:
     series_bytes: np.ndarray  # (2, n) uint8: positions 4-5 of the VIN
     plant_bytes: np.ndarray  # (n, k) uint8, padded by repeating
     plant_count: np.ndarray  # int64
+    plant_flat: np.ndarray  # plant_bytes raveled
     weight: np.ndarray  # float64
 
     def __len__(self) -> int:
@@ -149,6 +159,7 @@ def catalogue() -> Catalogue:
         series_bytes=series.T.copy(),
         plant_bytes=plants,
         plant_count=np.array([len(r["plants"]) for r in rows], dtype=np.int64),
+        plant_flat=plants.ravel(),
         weight=np.array([float(r["weight"]) for r in rows], dtype=np.float64),
     )
 
@@ -242,20 +253,17 @@ class VehicleGenerator(Generator):
             vins[:, 3 + k] = cat.series_bytes[k][idx]
 
         unique = ctx.permutation(VIN_CAPACITY, "vin")(rows)
-        high = unique // _SERIAL  # < _HIGH_RANGE
+        high = unique // _SERIAL
         serial = unique - high * _SERIAL
-        high = high * _HIGH_CODES // _HIGH_RANGE  # strictly increasing, so still injective; spreads the codes
-        vins[:, 5] = _ALPHA[high % 33]
-        high //= 33
-        class7 = high % 10
-        vins[:, 7] = _ALPHA[high // 10]
-        # Position 7: the digit itself before 2010; from 2010 a letter whose index mod 10 is that digit.
-        flip = (stream.sub("vds").bits(rows) >> np.uint64(63)).astype(np.int64)
-        vins[:, 6] = np.where(year >= 2010, _LETTERS[class7 + 10 * flip], _DIGITS[class7])
-
+        vins[:, 5] = _POS6[high]
+        vins[:, 7] = _POS8[high]
+        # One draw for the rest: bit 63 picks position 7's letter, the low 32 bits the plant.
+        bits = stream.sub("vin").bits(rows)
+        flip = (bits >> np.uint64(63)).astype(np.int64)
+        vins[:, 6] = np.where(year >= 2010, _POS7_LETTER[high + flip * _HIGH_RANGE], _POS7_DIGIT[high])
         vins[:, 9] = _YEAR_LUT[(year - 1980) % 30]
-        plant = stream.sub("plant").integers(rows, cat.plant_count[idx])
-        vins[:, 10] = cat.plant_bytes[idx, plant]
+        plant = (((bits & np.uint64(0xFFFFFFFF)) * cat.plant_count[idx].astype(np.uint64)) >> np.uint64(32))
+        vins[:, 10] = cat.plant_flat[idx * cat.plant_bytes.shape[1] + plant.astype(np.int64)]
         upper = serial // 1000
         lower = serial - upper * 1000
         for k in range(3):

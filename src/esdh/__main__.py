@@ -1,0 +1,3 @@
+from esdh.cli.main import main
+
+main()

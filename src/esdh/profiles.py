@@ -1,0 +1,75 @@
+"""Demo profiles (baseline: 30 records, seed 42; heavy: 200, randomized) and their description."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from esdh.errors import UsageError
+
+PROFILE_ENV = "DEMO_PROFILE"
+DEFAULT_PROFILE = "baseline"
+
+
+@dataclass(frozen=True)
+class DemoProfile:
+    name: str
+    description: str
+    dataset: str
+    records: int
+    seed: int | None
+    randomize: bool
+
+
+def _config() -> dict[str, Any]:
+    text = resources.files("esdh.packs").joinpath("profiles.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def api_defaults() -> dict[str, Any]:
+    return dict(_config()["api"])
+
+
+def profile_names() -> list[str]:
+    return list(_config()["profiles"])
+
+
+def load_profile(name: str | None = None) -> DemoProfile:
+    """A profile by name, else $DEMO_PROFILE, else baseline."""
+    chosen = name or os.environ.get(PROFILE_ENV) or DEFAULT_PROFILE
+    profiles = _config()["profiles"]
+    if chosen not in profiles:
+        raise UsageError(f"unknown demo profile '{chosen}' (available: {', '.join(profiles)})")
+    entry = profiles[chosen]
+    return DemoProfile(chosen, entry["description"], entry["dataset"], int(entry["records"]), entry["seed"],
+                       bool(entry["randomize"]))
+
+
+def profile_info(name: str | None = None) -> dict[str, Any]:
+    """What a profile generates: record counts, seed, API defaults and the fields of each entity."""
+    from esdh import library
+
+    profile = load_profile(name)
+    dataset = library.load(profile.dataset)
+    seed = profile.seed if profile.seed is not None else dataset.spec.seed
+    plan = library.plan(dataset, seed=seed, rows={"persons": profile.records})
+    records: dict[str, Any] = {"persons": profile.records}
+    for table in ("vehicles", "profiles"):
+        records[table] = None if profile.randomize else plan.rows[table]
+    return {
+        "profile": profile.name,
+        "description": profile.description,
+        "dataset": profile.dataset,
+        "records": records,
+        "vehicles_per_person": "1 to 3",
+        "seed": profile.seed,
+        "randomize": profile.randomize,
+        "api_defaults": api_defaults(),
+        "dataset_version": dataset.spec.version,
+        "synthetic_marker": dataset.spec.marker,
+        "payload_shape": {f"{t}_fields": dataset.tables[t].visible_columns for t in ("persons", "vehicles", "profiles")},
+    }
