@@ -84,7 +84,7 @@ def write(name: str, header: list[str], rows: list[list[object]]) -> None:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(rows)
-    print(f"{path.relative_to(OUT.parent.parent.parent.parent)}: {len(rows)} rows, {path.stat().st_size} bytes")
+    print(f"{path.name}: {len(rows)} rows, {path.stat().st_size} bytes")
 
 
 def weight(value: float) -> str:
@@ -92,9 +92,8 @@ def weight(value: float) -> str:
 
 
 def main() -> int:
-    from faker.providers.person.en_US import Provider as Person
-
     import zipcodes
+    from faker.providers.person.en_US import Provider as Person
 
     OUT.mkdir(parents=True, exist_ok=True)
 

@@ -29,7 +29,7 @@ def vocab_names() -> list[str]:
     return sorted(p.name[:-4] for p in folder.iterdir() if p.name.endswith(".csv"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_vocab(name: str) -> pa.Table:
     """The vocabulary ``name`` (e.g. ``"us_zips"``) as an Arrow table; cached, do not mutate."""
     resource = resources.files(_PACKAGE).joinpath(_FOLDER, f"{name}.csv")

@@ -52,9 +52,10 @@ class Frame:
     def _compute(self, col: Compiled) -> pa.Array:
         n = len(self.rows)
         if col.kind == "value":
-            out = pa.array([col.value] * n) if n else pa.array([], type=pa.string())
             if col.value is None:
                 out = pa.nulls(n, col.declared_type or pa.string())
+            else:
+                out = pa.repeat(pa.scalar(col.value), n)
         elif col.kind == "expr":
             out = evaluate(col.expression, self.resolve)
             if isinstance(out, pa.Scalar):

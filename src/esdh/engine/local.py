@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pcsv
+import pyarrow.compute as pc
 
 from esdh.engine.frame import Frame
 from esdh.errors import UsageError
@@ -40,18 +40,54 @@ def table_schema(plan: Plan, table: str) -> pa.Schema:
 
 
 class Fingerprint:
-    """A content hash of a table that does not depend on the file format or the chunking."""
+    """A content hash of a table that depends on neither the file format nor the chunking.
+
+    Each column feeds separate digests (so chunk boundaries cannot shift bytes between them): the rows
+    that are null; for text the value lengths and the concatenated characters; for everything else the
+    fixed-width values (nulls as 0).
+    """
 
     def __init__(self) -> None:
-        self._digest = hashlib.sha256()
+        self._digests: dict[str, hashlib._Hash] = {}
 
-    def update(self, batch: pa.RecordBatch) -> None:
-        sink = pa.BufferOutputStream()
-        pcsv.write_csv(batch, sink, write_options=pcsv.WriteOptions(include_header=False))
-        self._digest.update(sink.getvalue())
+    def update(self, batch: pa.RecordBatch, start: int) -> None:
+        """Add the batch holding rows [start, start + len(batch))."""
+        for name, column in zip(batch.schema.names, batch.columns, strict=True):
+            digest = self._digests.setdefault(name, hashlib.sha256())
+            if column.null_count:  # the global row numbers of the nulls: cheap and chunk-independent
+                nulls = np.flatnonzero(~column.is_valid().to_numpy(zero_copy_only=False)) + start
+                self._digests.setdefault(f"{name}\x00nulls", hashlib.sha256()).update(
+                    nulls.astype(np.int64).tobytes())
+            type_ = column.type
+            if pa.types.is_string(type_) or pa.types.is_large_string(type_):
+                filled = pc.fill_null(column, "")
+                offsets = np.frombuffer(filled.buffers()[1], dtype=np.int64 if pa.types.is_large_string(type_)
+                                        else np.int32, count=len(filled) + 1, offset=filled.offset *
+                                        (8 if pa.types.is_large_string(type_) else 4))
+                self._digests.setdefault(f"{name}\x00lengths", hashlib.sha256()).update(
+                    np.diff(offsets).astype(np.int64).tobytes())
+                digest.update(filled.buffers()[2].to_pybytes()[offsets[0]:offsets[-1]])
+            else:
+                physical = _physical(type_)
+                values = pc.fill_null(column.cast(physical), 0).to_numpy(zero_copy_only=False)
+                digest.update(np.ascontiguousarray(values).tobytes())
 
     def hexdigest(self) -> str:
-        return "sha256:" + self._digest.hexdigest()
+        whole = hashlib.sha256()
+        for name, digest in sorted(self._digests.items()):
+            whole.update(name.encode("utf-8") + b"\x00" + digest.digest())
+        return "sha256:" + whole.hexdigest()
+
+
+def _physical(type_: pa.DataType) -> pa.DataType:
+    """The fixed-width integer or float type that stores a column's values."""
+    if pa.types.is_boolean(type_):
+        return pa.uint8()
+    if pa.types.is_date32(type_):
+        return pa.int32()
+    if pa.types.is_timestamp(type_) or pa.types.is_date64(type_):
+        return pa.int64()
+    return type_
 
 
 def check_formats(formats: list[str]) -> list[str]:
@@ -82,7 +118,7 @@ def write_table(plan: Plan, table: str, folder: Path, formats: list[str],
             batch = batch.cast(schema) if batch.schema != schema else batch
             for writer in writers.values():
                 writer.write(batch)
-            fingerprint.update(batch)
+            fingerprint.update(batch, written.rows)
             written.rows += batch.num_rows
             for name, column in zip(batch.schema.names, batch.columns, strict=True):
                 written.null_counts[name] = written.null_counts.get(name, 0) + column.null_count

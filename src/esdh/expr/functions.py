@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from esdh.expr.calendar import shift_months, whole_years
 from esdh.expr.parse import ExpressionError
 
 Value = pa.Array | pa.Scalar
@@ -215,17 +216,6 @@ def add_days(d: Value, n: Value) -> Value:
     return _wrap_like(d, _days(d) + _broadcast_int(n), d)
 
 
-def shift_months(days: np.ndarray, months: np.ndarray) -> np.ndarray:
-    """Add calendar months to day numbers, clamping the day to the target month's length."""
-    as_day = days.astype("datetime64[D]")
-    month_start = as_day.astype("datetime64[M]")
-    day_of_month = (as_day - month_start).astype("int64")
-    target = month_start + months.astype("timedelta64[M]")
-    month_len = ((target + np.timedelta64(1, "M")).astype("datetime64[D]") - target.astype("datetime64[D]"))
-    offset = np.minimum(day_of_month, month_len.astype("int64") - 1)
-    return (target.astype("datetime64[D]") + offset.astype("timedelta64[D]")).astype("int64")
-
-
 @_fn("add_months", 2, 2, "add_months(d, n): calendar months; the 31st becomes the month's last day")
 def add_months(d: Value, n: Value) -> Value:
     return _wrap_like(d, shift_months(_days(d), _broadcast_int(n)), d)
@@ -248,16 +238,7 @@ def _days_between(a: Value, b: Value) -> Value:
 
 @_fn("age", 2, 2, "age(birth, at): whole years between birth and at")
 def _age(birth: Value, at: Value) -> Value:
-    b = _days(birth).astype("datetime64[D]")
-    a = _days(at).astype("datetime64[D]")
-    by, ay = b.astype("datetime64[Y]"), a.astype("datetime64[Y]")
-    years = (ay - by).astype("int64")  # then one less if the birthday (month, day) is still ahead
-    b_month = (b.astype("datetime64[M]") - by.astype("datetime64[M]")).astype("int64")
-    a_month = (a.astype("datetime64[M]") - ay.astype("datetime64[M]")).astype("int64")
-    b_dom = (b - b.astype("datetime64[M]").astype("datetime64[D]")).astype("int64")
-    a_dom = (a - a.astype("datetime64[M]").astype("datetime64[D]")).astype("int64")
-    before = (a_month < b_month) | ((a_month == b_month) & (a_dom < b_dom))
-    result = years - before.astype("int64")
+    result = whole_years(_days(birth), _days(at))
     if not result.ndim:
         return pa.scalar(int(result))
     out = pa.array(result)

@@ -37,7 +37,7 @@ __all__ = [
 LONG_MESSAGE_BYTES = 1024
 """Messages longer than this are hashed one by one with hashlib (rare outliers only)."""
 
-_CHUNK_ROWS = 16384  # rows per numpy pass: keeps the working set of one pass cache-sized
+_CHUNK_ROWS = 8192  # rows per numpy pass: big enough to amortise call overhead, small enough for cache
 _BUILD_ROWS = 1024  # rows per slab when laying out messages (keeps temporaries small)
 _TRANSPOSE_ROWS = 1024  # rows per slab when transposing a block into the schedule
 _PASS_COST_ROWS = 4096  # fixed cost of one pass (per block) in row-equivalents, for batch merging
@@ -45,6 +45,13 @@ _PASS_COST_ROWS = 4096  # fixed cost of one pass (per block) in row-equivalents,
 _H0 = np.array([0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0], dtype=np.uint32)
 _SHIFTS = tuple(np.array(v, dtype=np.uint32) for v in (1, 2, 5, 27, 30, 31))
 _K = np.repeat(np.array([0x5A827999, 0x6ED9EBA1, 0x8F1BBCDC, 0xCA62C1D6], dtype=np.uint32), 20)
+
+
+def _is_view_type(typ: pa.DataType) -> bool:
+    """string_view / binary_view (pyarrow >= 16)."""
+    checks = (getattr(pa.types, "is_string_view", None), getattr(pa.types, "is_binary_view", None))
+    return any(check is not None and check(typ) for check in checks)
+
 
 _BINARY_TYPES = (pa.binary(), pa.large_binary())
 _STRING_TYPES = (pa.string(), pa.large_string())
@@ -70,7 +77,7 @@ class _Messages:
             arr = arr.combine_chunks() if arr.num_chunks else pa.array([], type=arr.type)
         typ = arr.type
         if typ not in _BINARY_TYPES and typ not in _STRING_TYPES:
-            if pa.types.is_string_view(typ) or pa.types.is_binary_view(typ):
+            if _is_view_type(typ):
                 arr = arr.cast(pa.large_binary())
                 typ = arr.type
             else:
@@ -196,7 +203,8 @@ class _Sha1Pass:
             row_base = np.arange(e - s, dtype=np.int64) * width
             flat[row_base + p + ln] = 0x80
             # The 64-bit big-endian bit length closes the row's last block (8-byte aligned).
-            flat.view(np.uint64)[(row_base + nblocks[s:e] * 64 - 8) // 8] = ((ln + p) * 8).astype(">u8").view(np.uint64)
+            bit_lengths = ((ln + p) * 8).astype(">u8").view(np.uint64)
+            flat.view(np.uint64)[(row_base + nblocks[s:e] * 64 - 8) // 8] = bit_lengths
 
     def compress(self, m: int, nblocks: np.ndarray) -> np.ndarray:
         """SHA-1 state (5, m) of the first ``m`` rows of ``mat``, taken after each row's last block."""

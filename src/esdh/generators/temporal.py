@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 from pydantic import Field
 
 from esdh.expr import Node, evaluate, names, parse
-from esdh.expr.functions import shift_months
+from esdh.expr.calendar import shift_months
 from esdh.generators.base import Context, Generator, Params, choice_from, register
 
 _OFFSET = re.compile(r"^(as_of)?\s*([+-])\s*(\d+)\s*([dwmy])$")

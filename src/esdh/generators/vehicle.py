@@ -23,7 +23,6 @@ uniqueness by construction, capacity 4,294,967,296 VINs per table.
 
 from __future__ import annotations
 
-import csv
 import functools
 import io
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from typing import ClassVar, Literal
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 from pydantic import Field
 
 from esdh.generators.base import Context, Generator, Params, register
@@ -113,54 +113,58 @@ class Catalogue:
         return len(self.first_year)
 
 
+_CSV_TYPES = {"make": pa.string(), "model": pa.string(), "body_style": pa.string(), "first_year": pa.int64(),
+              "last_year": pa.int64(), "wmi": pa.string(), "plants": pa.string(), "weight": pa.float64()}
+
+
 @functools.lru_cache(maxsize=1)
 def catalogue() -> Catalogue:
     """Load and check ``packs/vocab/vehicles.csv`` once."""
-    text = resources.files("esdh.packs").joinpath("vocab/vehicles.csv").read_text(encoding="utf-8")
-    rows = list(csv.DictReader(io.StringIO(text)))
-    if not rows:
+    data = resources.files("esdh.packs").joinpath("vocab/vehicles.csv").read_bytes()
+    table = pa_csv.read_csv(io.BytesIO(data), convert_options=pa_csv.ConvertOptions(
+        column_types=_CSV_TYPES, include_columns=list(_CSV_TYPES)))
+    if table.num_rows == 0:
         raise RuntimeError("vehicles.csv is empty")
-    seen: set[tuple[str, str, str, int]] = set()
-    for row in rows:
-        key = (row["make"], row["model"], row["body_style"], int(row["first_year"]))
-        if key in seen:
-            raise RuntimeError(f"vehicles.csv: duplicate row {key}")
-        seen.add(key)
-        if row["body_style"] not in BODY_STYLES:
-            raise RuntimeError(f"vehicles.csv: unknown body style {row['body_style']!r}")
-        for code in (row["wmi"], row["plants"]):
-            if not code or any(ch not in VIN_ALPHABET for ch in code.encode("ascii")):
-                raise RuntimeError(f"vehicles.csv: bad VIN characters {code!r} in {key}")
-        if len(row["wmi"]) != 3:
-            raise RuntimeError(f"vehicles.csv: WMI must have 3 characters, got {row['wmi']!r}")
-        if float(row["weight"]) <= 0:
+    for name in _CSV_TYPES:
+        if name != "last_year" and table[name].null_count:
+            raise RuntimeError(f"vehicles.csv: column {name!r} has blanks")
+    col = {name: table[name].to_pylist() for name in _CSV_TYPES}
+    keys = list(zip(col["make"], col["model"], col["body_style"], col["first_year"], strict=True))
+    if len(set(keys)) != len(keys):
+        raise RuntimeError("vehicles.csv: duplicate make/model/body_style/first_year rows")
+    checks = zip(keys, col["wmi"], col["plants"], col["weight"], strict=True)
+    for key, wmi, plants, weight in checks:
+        if key[2] not in BODY_STYLES:
+            raise RuntimeError(f"vehicles.csv: unknown body style {key[2]!r}")
+        if len(wmi) != 3 or not plants or any(ch not in VIN_ALPHABET for ch in (wmi + plants).encode()):
+            raise RuntimeError(f"vehicles.csv: bad WMI {wmi!r} or plants {plants!r} in {key}")
+        if not weight > 0:
             raise RuntimeError(f"vehicles.csv: weight must be positive in {key}")
 
-    first = np.array([int(r["first_year"]) for r in rows], dtype=np.int64)
-    last = np.array([int(r["last_year"]) if r["last_year"].strip() else 9999 for r in rows], dtype=np.int64)
+    first = np.asarray(col["first_year"], dtype=np.int64)
+    last = np.asarray([9999 if y is None else y for y in col["last_year"]], dtype=np.int64)
     if (last < first).any():
         raise RuntimeError("vehicles.csv: last_year before first_year")
-    width = max(len(r["plants"]) for r in rows)
-    plants = np.array([[ord(r["plants"][j % len(r["plants"])]) for j in range(width)] for r in rows],
-                      dtype=np.uint8)
+    width = max(len(p) for p in col["plants"])
+    plants = np.array([[ord(p[j % len(p)]) for j in range(width)] for p in col["plants"]], dtype=np.uint8)
     # Positions 4-5: a stable code per catalogue row (same model line -> same code), from a name hash.
-    series = np.empty((len(rows), 2), dtype=np.uint8)
-    for i, r in enumerate(rows):
-        h = derive_key(0, "vin-series", r["make"], r["model"], r["body_style"])
-        series[i] = (VIN_ALPHABET[h % 33], VIN_ALPHABET[(h // 33) % 33])
+    series = np.empty((2, table.num_rows), dtype=np.uint8)
+    for i, (make, model, body, _) in enumerate(keys):
+        h = derive_key(0, "vin-series", make, model, body)
+        series[:, i] = (VIN_ALPHABET[h % 33], VIN_ALPHABET[(h // 33) % 33])
     return Catalogue(
-        make=pa.array([r["make"] for r in rows], pa.string()),
-        model=pa.array([r["model"] for r in rows], pa.string()),
-        body_style=pa.array([r["body_style"] for r in rows], pa.string()),
+        make=table["make"].combine_chunks(),
+        model=table["model"].combine_chunks(),
+        body_style=table["body_style"].combine_chunks(),
         first_year=first,
         last_year=last,
-        wmi=pa.array([r["wmi"] for r in rows], pa.string()),
-        wmi_bytes=np.array([list(r["wmi"].encode("ascii")) for r in rows], dtype=np.uint8).T.copy(),
-        series_bytes=series.T.copy(),
+        wmi=table["wmi"].combine_chunks(),
+        wmi_bytes=np.array([list(w.encode("ascii")) for w in col["wmi"]], dtype=np.uint8).T.copy(),
+        series_bytes=series,
         plant_bytes=plants,
-        plant_count=np.array([len(r["plants"]) for r in rows], dtype=np.int64),
+        plant_count=np.array([len(p) for p in col["plants"]], dtype=np.int64),
         plant_flat=plants.ravel(),
-        weight=np.array([float(r["weight"]) for r in rows], dtype=np.float64),
+        weight=np.asarray(col["weight"], dtype=np.float64),
     )
 
 

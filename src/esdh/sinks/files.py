@@ -49,18 +49,35 @@ class CsvWriter:
         self._writer.close()
 
 
-def json_lines(batch: pa.RecordBatch) -> pa.Array:
-    """One JSON object per row, rendered by DuckDB's vectorised to_json (keys in column order)."""
-    import duckdb
+class JsonRenderer:
+    """Renders record batches as one JSON object per row with DuckDB's vectorised to_json (keys in
+    column order). One connection serves every chunk of a table."""
 
-    con = duckdb.connect()
-    try:
-        con.register("chunk", batch)
-        relation = con.sql("SELECT to_json(chunk) AS line FROM chunk")
-        table = relation.to_arrow_table() if hasattr(relation, "to_arrow_table") else relation.arrow()
+    def __init__(self) -> None:
+        import duckdb
+
+        self._con = duckdb.connect()
+
+    def lines(self, batch: pa.RecordBatch) -> pa.Array:
+        self._con.register("chunk", batch)
+        try:
+            relation = self._con.sql("SELECT to_json(chunk) AS line FROM chunk")
+            table = relation.to_arrow_table() if hasattr(relation, "to_arrow_table") else relation.arrow()
+        finally:
+            self._con.unregister("chunk")
         return table.column(0).combine_chunks()
+
+    def close(self) -> None:
+        self._con.close()
+
+
+def json_lines(batch: pa.RecordBatch) -> pa.Array:
+    """One JSON object per row (a one-off renderer; writers keep theirs open)."""
+    renderer = JsonRenderer()
+    try:
+        return renderer.lines(batch)
     finally:
-        con.close()
+        renderer.close()
 
 
 def _joined(lines: pa.Array, separator: bytes) -> bytes:
@@ -76,12 +93,14 @@ class NdjsonWriter:
 
     def __init__(self, path: Path, schema: pa.Schema):
         self._file = path.open("wb")
+        self._json = JsonRenderer()
 
     def write(self, batch: pa.RecordBatch) -> None:
         if batch.num_rows:
-            self._file.write(_joined(json_lines(batch), b"\n"))
+            self._file.write(_joined(self._json.lines(batch), b"\n"))
 
     def close(self) -> None:
+        self._json.close()
         self._file.close()
 
 
@@ -92,16 +111,18 @@ class JsonWriter:
         self._file = path.open("wb")
         self._file.write(b"[")
         self._first = True
+        self._json = JsonRenderer()
 
     def write(self, batch: pa.RecordBatch) -> None:
         if not batch.num_rows:
             return
-        body = _joined(json_lines(batch), b",\n")[:-2]
+        body = _joined(self._json.lines(batch), b",\n")[:-2]
         self._file.write(b"\n" if self._first else b",\n")
         self._file.write(body)
         self._first = False
 
     def close(self) -> None:
+        self._json.close()
         self._file.write(b"]\n" if self._first else b"\n]\n")
         self._file.close()
 
