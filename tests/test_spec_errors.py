@@ -250,7 +250,7 @@ def test_same_dataset_is_replaced_atomically(tmp_path: Path, runner: CliRunner) 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
-def test_failure_midway_leaves_nothing_and_keeps_the_earlier_output(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+def test_failure_midway_leaves_nothing_and_keeps_the_earlier_output(tmp_path: Path, monkeypatch) -> None:
     out = tmp_path / "out"
     library.generate("insurance", out, seed=1)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
@@ -258,7 +258,7 @@ def test_failure_midway_leaves_nothing_and_keeps_the_earlier_output(tmp_path: Pa
 
     original = local.write_table
 
-    def exploding(plan, table, *args, **kwargs):  # noqa: ANN001, ANN202
+    def exploding(plan, table, *args, **kwargs):
         if table == "policies":
             raise RuntimeError("disk on fire")
         return original(plan, table, *args, **kwargs)

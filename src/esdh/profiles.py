@@ -26,7 +26,7 @@ class DemoProfile:
 
 
 def _config() -> dict[str, Any]:
-    text = resources.files("esdh.packs").joinpath("profiles.yaml").read_text(encoding="utf-8")
+    text = resources.files("esdh.packs").joinpath("_profiles.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text)
 
 
@@ -71,5 +71,6 @@ def profile_info(name: str | None = None) -> dict[str, Any]:
         "api_defaults": api_defaults(),
         "dataset_version": dataset.spec.version,
         "synthetic_marker": dataset.spec.marker,
-        "payload_shape": {f"{t}_fields": dataset.tables[t].visible_columns for t in ("persons", "vehicles", "profiles")},
+        "payload_shape": {f"{t}_fields": dataset.tables[t].visible_columns
+                          for t in ("persons", "vehicles", "profiles")},
     }

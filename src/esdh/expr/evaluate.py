@@ -36,7 +36,7 @@ def evaluate(node: Node, resolve: Resolver) -> Value:
         raise ExpressionError(f"cannot evaluate {_show(node)}: {exc}") from None
 
 
-def _apply(node: Node, args: list[Value]) -> Value:  # noqa: PLR0911 - one branch per node kind
+def _apply(node: Node, args: list[Value]) -> Value:
     kind = node.kind
     if kind == "call":
         return FUNCTIONS[str(node.value)].impl(*args)

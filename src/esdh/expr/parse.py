@@ -40,7 +40,7 @@ def parse(text: str) -> Node:
     return _convert(tree.body, FUNCTIONS)
 
 
-def _convert(node: ast.AST, functions: dict) -> Node:  # noqa: C901, PLR0911, PLR0912 - one case per node type
+def _convert(node: ast.AST, functions: dict) -> Node:
     if isinstance(node, ast.Constant):
         if node.value is None or isinstance(node.value, bool | int | float | str):
             return Node("const", node.value)

@@ -38,7 +38,7 @@ class Options(Params):
 
     @property
     def items(self) -> list[Any]:
-        return list(self.values) if isinstance(self.values, dict) else list(self.values)
+        return list(self.values)
 
     @property
     def probabilities(self) -> np.ndarray:

@@ -41,7 +41,7 @@ class _Distribution(Generator):
         return pa.int64() if self.discrete else pa.float64()
 
     @cached_property
-    def _dist(self):  # noqa: ANN202 - scipy frozen distribution
+    def _dist(self):
         return self.frozen()
 
     @cached_property
@@ -82,7 +82,7 @@ class Uniform(_Distribution):
     Params = UniformParams
     summary = "uniform numbers in [min, max]"
 
-    def frozen(self):  # noqa: ANN201
+    def frozen(self):
         return stats.uniform(loc=self.p.min, scale=self.p.max - self.p.min)
 
 
@@ -114,10 +114,7 @@ class UniformInt(Generator):
 
     def generate(self, ctx: Context) -> pa.Array:
         span = self.p.max - self.p.min + 1
-        if ctx.unique:
-            offsets = ctx.permutation(span)(ctx.rows)
-        else:
-            offsets = ctx.stream.integers(ctx.rows, span)
+        offsets = ctx.permutation(span)(ctx.rows) if ctx.unique else ctx.stream.integers(ctx.rows, span)
         return pa.array(self.p.min + offsets, pa.int64())
 
     def sample(self, uniforms: np.ndarray) -> np.ndarray:
@@ -136,7 +133,7 @@ class Normal(_Distribution):
     Params = NormalParams
     summary = "normal (Gaussian) numbers, optionally truncated to [min, max]"
 
-    def frozen(self):  # noqa: ANN201
+    def frozen(self):
         return stats.norm(loc=self.p.mean, scale=self.p.std)
 
 
@@ -151,7 +148,7 @@ class Lognormal(_Distribution):
     Params = LognormalParams
     summary = "log-normal numbers given the median and the sigma of the log"
 
-    def frozen(self):  # noqa: ANN201
+    def frozen(self):
         return stats.lognorm(s=self.p.sigma, scale=self.p.median)
 
 
@@ -165,7 +162,7 @@ class Exponential(_Distribution):
     Params = ExponentialParams
     summary = "exponential numbers with the given mean"
 
-    def frozen(self):  # noqa: ANN201
+    def frozen(self):
         return stats.expon(scale=self.p.mean)
 
 
@@ -180,7 +177,7 @@ class Gamma(_Distribution):
     Params = GammaParams
     summary = "gamma numbers (shape, scale)"
 
-    def frozen(self):  # noqa: ANN201
+    def frozen(self):
         return stats.gamma(a=self.p.shape, scale=self.p.scale)
 
 
@@ -197,7 +194,7 @@ class Beta(_Distribution):
     Params = BetaParams
     summary = "beta numbers (a, b) scaled to [low, high]"
 
-    def frozen(self):  # noqa: ANN201
+    def frozen(self):
         return stats.beta(a=self.p.a, b=self.p.b, loc=self.p.low, scale=self.p.high - self.p.low)
 
 
@@ -212,7 +209,7 @@ class Poisson(_Distribution):
     summary = "Poisson counts with mean lam, optionally truncated to [min, max]"
     discrete = True
 
-    def frozen(self):  # noqa: ANN201
+    def frozen(self):
         return stats.poisson(mu=self.p.lam)
 
 
@@ -228,7 +225,7 @@ class Zipf(_Distribution):
     summary = "bounded Zipf ranks 1..n with exponent s (popularity)"
     discrete = True
 
-    def frozen(self):  # noqa: ANN201
+    def frozen(self):
         return stats.zipfian(a=self.p.s, n=self.p.n)
 
 

@@ -58,7 +58,8 @@ class Edge:
                 return int(base[0] + amount * (7 if unit == "w" else 1))
             months = amount * (12 if unit == "y" else 1)
             return int(shift_months(base, np.asarray([months]))[0])
-        value = evaluate(self.expression, lambda n: pa.scalar(ctx.as_of, pa.date32()) if n == "as_of" else ctx.values(n))
+        as_of = pa.scalar(ctx.as_of, pa.date32())
+        value = evaluate(self.expression, lambda n: as_of if n == "as_of" else ctx.values(n))
         days = pc.cast(pc.cast(value, pa.date32()), pa.int32())
         if isinstance(days, pa.Scalar):
             return int(days.as_py())

@@ -24,7 +24,7 @@ def compile_pattern(pattern: str) -> list[bytes]:
     out: list[bytes] = []
     escaped = False
     for char in pattern:
-        if escaped or char not in CLASSES and char != "\\":
+        if escaped or (char not in CLASSES and char != "\\"):
             out.append(char.encode("utf-8") if len(char.encode("utf-8")) == 1 else b"?")
             escaped = False
         elif char == "\\":

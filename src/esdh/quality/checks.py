@@ -57,9 +57,8 @@ def _plain(value: Any) -> Any:
 
 
 def _coerce(bound: Any, type_: pa.DataType) -> pa.Scalar:
-    if pa.types.is_date(type_) or pa.types.is_timestamp(type_):
-        if isinstance(bound, str):
-            bound = dt.date.fromisoformat(bound)
+    if (pa.types.is_date(type_) or pa.types.is_timestamp(type_)) and isinstance(bound, str):
+        bound = dt.date.fromisoformat(bound)
     return pa.scalar(bound).cast(type_)
 
 

@@ -337,10 +337,10 @@ class _Compiler:
         if col.choose == "parent" and col.target_table != model.parent:
             self.problem((*path, "choose"), f"'parent' needs '{col.target_table}' to be this table's rows.per parent",
                          "use uniform, zipf or weighted")
-        if col.choose in ("first_of_parent", "random_of_parent"):
-            if target is None or target.parent is None or target.parent != model.parent:
-                self.problem((*path, "choose"), f"'{col.choose}' needs this table and '{col.target_table}' to share "
-                             "a rows.per parent", "give both tables the same per: parent")
+        siblings = target is not None and target.parent is not None and target.parent == model.parent
+        if col.choose in ("first_of_parent", "random_of_parent") and not siblings:
+            self.problem((*path, "choose"), f"'{col.choose}' needs this table and '{col.target_table}' to share "
+                         "a rows.per parent", "give both tables the same per: parent")
         if col.choose == "weighted":
             if not col.spec.weight_by:
                 self.problem((*path, "weight_by"), "choose: weighted needs weight_by (a numeric column of the target)")
