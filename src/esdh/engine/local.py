@@ -50,27 +50,34 @@ class Fingerprint:
     def __init__(self) -> None:
         self._digests: dict[str, hashlib._Hash] = {}
 
+    def _digest(self, name: str) -> hashlib._Hash:
+        digest = self._digests.get(name)
+        if digest is None:
+            digest = self._digests[name] = hashlib.sha256()
+        return digest
+
     def update(self, batch: pa.RecordBatch, start: int) -> None:
         """Add the batch holding rows [start, start + len(batch))."""
         for name, column in zip(batch.schema.names, batch.columns, strict=True):
-            digest = self._digests.setdefault(name, hashlib.sha256())
             if column.null_count:  # the global row numbers of the nulls: cheap and chunk-independent
                 nulls = np.flatnonzero(~column.is_valid().to_numpy(zero_copy_only=False)) + start
-                self._digests.setdefault(f"{name}\x00nulls", hashlib.sha256()).update(
-                    nulls.astype(np.int64).tobytes())
-            type_ = column.type
-            if pa.types.is_string(type_) or pa.types.is_large_string(type_):
-                filled = pc.fill_null(column, "")
-                offsets = np.frombuffer(filled.buffers()[1], dtype=np.int64 if pa.types.is_large_string(type_)
-                                        else np.int32, count=len(filled) + 1, offset=filled.offset *
-                                        (8 if pa.types.is_large_string(type_) else 4))
-                self._digests.setdefault(f"{name}\x00lengths", hashlib.sha256()).update(
-                    np.diff(offsets).astype(np.int64).tobytes())
-                digest.update(filled.buffers()[2].to_pybytes()[offsets[0]:offsets[-1]])
+                self._digest(f"{name}\x00nulls").update(nulls.astype(np.int64).tobytes())
+                column = pc.fill_null(column, "") if _is_text(column.type) else column
+            if _is_text(column.type):
+                wide = pa.types.is_large_string(column.type)
+                offsets = np.frombuffer(column.buffers()[1], dtype=np.int64 if wide else np.int32,
+                                        count=len(column) + 1, offset=column.offset * (8 if wide else 4))
+                self._digest(f"{name}\x00lengths").update(np.diff(offsets).tobytes())
+                self._digest(name).update(memoryview(column.buffers()[2])[offsets[0]:offsets[-1]])
             else:
-                physical = _physical(type_)
-                values = pc.fill_null(column.cast(physical), 0).to_numpy(zero_copy_only=False)
-                digest.update(np.ascontiguousarray(values).tobytes())
+                physical = _PHYSICAL.get(column.type.id)
+                if physical is not None:
+                    column = column.cast(physical)
+                if column.null_count:
+                    column = pc.fill_null(column, 0)
+                width = column.type.bit_width // 8
+                data = memoryview(column.buffers()[1])
+                self._digest(name).update(data[column.offset * width:(column.offset + len(column)) * width])
 
     def hexdigest(self) -> str:
         whole = hashlib.sha256()
@@ -79,15 +86,11 @@ class Fingerprint:
         return "sha256:" + whole.hexdigest()
 
 
-def _physical(type_: pa.DataType) -> pa.DataType:
-    """The fixed-width integer or float type that stores a column's values."""
-    if pa.types.is_boolean(type_):
-        return pa.uint8()
-    if pa.types.is_date32(type_):
-        return pa.int32()
-    if pa.types.is_timestamp(type_) or pa.types.is_date64(type_):
-        return pa.int64()
-    return type_
+_PHYSICAL = {pa.bool_().id: pa.uint8(), pa.date32().id: pa.int32(), pa.timestamp("s").id: pa.int64()}
+
+
+def _is_text(type_: pa.DataType) -> bool:
+    return pa.types.is_string(type_) or pa.types.is_large_string(type_)
 
 
 def check_formats(formats: list[str]) -> list[str]:
