@@ -17,7 +17,7 @@ from esdh.plan.planner import Plan
 from esdh.quality.checks import CheckFailed, CheckResult, RowChecks, file_relation, key_checks
 from esdh.runs.datapackage import WrittenTable, build_manifest, write_manifest
 from esdh.runs.folder import MANIFEST, staged_folder
-from esdh.sinks.files import FORMATS
+from esdh.sinks.files import FORMATS, WriteHints
 
 Progress = Callable[[str, int, int], None]  # (table, rows done, rows total)
 
@@ -31,12 +31,32 @@ def table_batches(plan: Plan, table: str, hidden: bool = False) -> Iterator[pa.R
         yield frame.batch(columns)
 
 
+SAMPLE_ROWS = 4096
+
+
+def table_sample(plan: Plan, table: str, rows: int = SAMPLE_ROWS) -> pa.RecordBatch:
+    """The table's first rows (at least one row's worth of schema, even for an empty table)."""
+    model = plan.dataset.tables[table]
+    count = min(rows, plan.rows[table])
+    if count == 0:
+        return pa.RecordBatch.from_pylist([], schema=pa.schema([(c, pa.string()) for c in model.visible_columns]))
+    return Frame(plan, table, np.arange(count, dtype=np.int64)).batch(model.visible_columns)
+
+
 def table_schema(plan: Plan, table: str) -> pa.Schema:
     """The Arrow schema of a table, found by generating its first row."""
-    model = plan.dataset.tables[table]
-    if plan.rows[table] == 0:
-        return pa.schema([(c, pa.string()) for c in model.visible_columns])
-    return Frame(plan, table, np.zeros(1, dtype=np.int64)).batch(model.visible_columns).schema
+    return table_sample(plan, table, rows=1).schema
+
+
+def write_hints(sample: pa.RecordBatch) -> WriteHints:
+    """Min/max statistics for the columns where they help a query (numbers, dates, repeated text), not for
+    nearly unique text such as ids and e-mails, where they only cost time. Decided on a fixed sample of the
+    first rows, so the choice does not depend on the chunk size."""
+    useful = []
+    for name, column in zip(sample.schema.names, sample.columns, strict=True):
+        if not _is_text(column.type) or pc.count_distinct(column).as_py() <= max(1, len(column) // 2):
+            useful.append(name)
+    return WriteHints(statistics=useful)
 
 
 class Fingerprint:
@@ -104,12 +124,13 @@ def check_formats(formats: list[str]) -> list[str]:
 def write_table(plan: Plan, table: str, folder: Path, formats: list[str],
                 progress: Progress | None = None, checks: RowChecks | None = None) -> WrittenTable:
     """Stream one table into one file per format."""
-    schema = table_schema(plan, table)
+    sample = table_sample(plan, table)
+    schema, hints = sample.schema, write_hints(sample)
     written = WrittenTable(table, schema)
     writers = {}
     for fmt in formats:
         path = folder / f"{table}.{FORMATS[fmt].extension}"
-        writers[fmt] = FORMATS[fmt].writer(path, schema)
+        writers[fmt] = FORMATS[fmt].writer(path, schema, hints)
         written.files[fmt] = path
     fingerprint = Fingerprint()
     total = plan.rows[table]

@@ -17,6 +17,16 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 
+@dataclass(frozen=True)
+class WriteHints:
+    """What a writer may know about a table's columns before the first chunk."""
+
+    statistics: list[str] | None = None  # columns worth min/max statistics (None: all)
+
+
+NO_HINTS = WriteHints()
+
+
 class TableWriter(Protocol):
     def write(self, batch: pa.RecordBatch) -> None: ...
     def close(self) -> None: ...
@@ -25,9 +35,10 @@ class TableWriter(Protocol):
 class ParquetWriter:
     """Parquet with zstd; vocabulary columns stay dictionary-encoded."""
 
-    def __init__(self, path: Path, schema: pa.Schema):
-        self._writer = pq.ParquetWriter(path, schema, compression="zstd", use_dictionary=True,
-                                        write_statistics=True)
+    def __init__(self, path: Path, schema: pa.Schema, hints: WriteHints = NO_HINTS):
+        self._writer = pq.ParquetWriter(
+            path, schema, compression="zstd", use_dictionary=True,
+            write_statistics=True if hints.statistics is None else hints.statistics)
 
     def write(self, batch: pa.RecordBatch) -> None:
         self._writer.write_batch(batch)
@@ -39,7 +50,7 @@ class ParquetWriter:
 class CsvWriter:
     """RFC 4180 CSV with a header row and LF line ends; nulls are empty fields."""
 
-    def __init__(self, path: Path, schema: pa.Schema):
+    def __init__(self, path: Path, schema: pa.Schema, hints: WriteHints = NO_HINTS):
         self._writer = pcsv.CSVWriter(str(path), schema, write_options=pcsv.WriteOptions(include_header=True))
 
     def write(self, batch: pa.RecordBatch) -> None:
@@ -91,7 +102,7 @@ def _joined(lines: pa.Array, separator: bytes) -> bytes:
 class NdjsonWriter:
     """Newline-delimited JSON: one object per line."""
 
-    def __init__(self, path: Path, schema: pa.Schema):
+    def __init__(self, path: Path, schema: pa.Schema, hints: WriteHints = NO_HINTS):
         self._file = path.open("wb")
         self._json = JsonRenderer()
 
@@ -107,7 +118,7 @@ class NdjsonWriter:
 class JsonWriter:
     """A JSON array of objects, one object per line, streamed chunk by chunk."""
 
-    def __init__(self, path: Path, schema: pa.Schema):
+    def __init__(self, path: Path, schema: pa.Schema, hints: WriteHints = NO_HINTS):
         self._file = path.open("wb")
         self._file.write(b"[")
         self._first = True
