@@ -138,10 +138,15 @@ def key_checks(con: Any, dataset: Dataset, sources: dict[str, str]) -> list[Chec
         for check, cols in groups:
             quoted = ", ".join(f'"{c}"' for c in cols)
             not_null = " AND ".join(f'"{c}" IS NOT NULL' for c in cols)
+            # Distinct 64-bit hashes first (fast); only if two rows share a hash, count exactly.
             total, distinct = con.execute(
-                f"SELECT count(*), count(DISTINCT ({quoted})) FROM {relation} WHERE {not_null}").fetchone()
-            dupes = con.execute(f"SELECT {quoted}, count(*) AS n FROM {relation} WHERE {not_null} "
-                            f"GROUP BY ALL HAVING n > 1 LIMIT {SAMPLES}").fetchall()
+                f"SELECT count(*), count(DISTINCT hash({quoted})) FROM {relation} WHERE {not_null}").fetchone()
+            dupes = []
+            if distinct != total:
+                distinct = con.execute(
+                    f"SELECT count(DISTINCT ({quoted})) FROM {relation} WHERE {not_null}").fetchone()[0]
+                dupes = con.execute(f"SELECT {quoted}, count(*) AS n FROM {relation} WHERE {not_null} "
+                                    f"GROUP BY ALL HAVING n > 1 LIMIT {SAMPLES}").fetchall()
             results.append(CheckResult(name, check, ",".join(cols), total, total - distinct,
                                        [{"value": [_plain(v) for v in row[:-1]], "count": row[-1]} for row in dupes]))
         for column, target_table, target_column in dataset.foreign_keys(name):
@@ -152,7 +157,7 @@ def key_checks(con: Any, dataset: Dataset, sources: dict[str, str]) -> list[Chec
                      f'ON c."{column}" = p."{target_column}" WHERE c."{column}" IS NOT NULL')
             orphans = con.execute(f"SELECT count(*) FROM ({query})").fetchone()[0]
             total = con.execute(f'SELECT count("{column}") FROM {relation}').fetchone()[0]
-            samples = con.execute(f"{query} LIMIT {SAMPLES}").fetchall()
+            samples = con.execute(f"{query} LIMIT {SAMPLES}").fetchall() if orphans else []
             results.append(CheckResult(name, f"foreign_key:{target_table}.{target_column}", column,
                                        total, orphans, [{"value": _plain(r[0])} for r in samples]))
     return results
