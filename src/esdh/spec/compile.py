@@ -78,10 +78,11 @@ def suggest(name: str, choices: list[str] | set[str]) -> str:
 
 
 class _Compiler:
-    def __init__(self, spec: Spec, source: SourceMap):
+    def __init__(self, spec: Spec, source: SourceMap, problems: list[SpecProblem], broken: set[str]):
         self.spec = spec
         self.source = source
-        self.problems: list[SpecProblem] = []
+        self.problems: list[SpecProblem] = list(problems)
+        self.broken = broken  # tables whose structure was wrong: reported already, never "unknown"
 
     def problem(self, path: Path_, message: str, hint: str = "") -> None:
         self.problems.append(self.source.problem(path, message, hint))
@@ -94,7 +95,7 @@ class _Compiler:
         self.check_relations(tables)
         order = self.table_order(tables)
         if self.problems:
-            raise SpecError(self.problems)
+            raise SpecError(sorted(self.problems, key=lambda p: (p.line or 0, p.path)))
         return Dataset(self.spec, tables, order, self.source)
 
     def table(self, name: str, table: Table) -> TableModel:
@@ -139,6 +140,8 @@ class _Compiler:
         return TableModel(name, table, columns, [], parent, count)  # order: once lookups are resolved
 
     def rows_per(self, path: Path_, name: str, rows: RowsPer) -> tuple[str | None, int | Count]:
+        if rows.per in self.broken:
+            return None, rows.count
         if rows.per not in self.spec.tables:
             self.problem((*path, "rows", "per"), f"unknown parent table '{rows.per}'",
                          suggest(rows.per, set(self.spec.tables)) or "name a table of this spec")
@@ -235,6 +238,8 @@ class _Compiler:
         try:
             params = cls.Params(**column.params)
             generator = cls(params)
+            depends_on = generator.dependencies()
+            generator.output_type()
         except ValidationError as exc:
             self.validation_errors(path, exc, f"generator '{gen_name}'", cls.Params.model_fields)
             return None
@@ -244,16 +249,20 @@ class _Compiler:
         if column.unique and not cls.supports_unique:
             self.problem((*path, "unique"), f"generator '{gen_name}' cannot guarantee unique values",
                          "use a generator that supports unique (uuid, sequence, uniform_int, pattern, email, ...)")
-        return Compiled(name, column, "generator", generator=generator, depends_on=generator.dependencies())
+        return Compiled(name, column, "generator", generator=generator, depends_on=depends_on)
 
     def _target(self, path: Path_, text: str) -> tuple[str, str] | None:
         table, _, column = text.partition(".")
         if not column:
             self.problem(path, f"'{text}' is not of the form table.column", "write e.g. persons.person_id")
             return None
+        if table in self.broken:
+            return None
         if table not in self.spec.tables:
             self.problem(path, f"unknown table '{table}'", suggest(table, set(self.spec.tables)) or
                          "name a table of this spec")
+            return None
+        if f"{table}.{column}" in self.broken:
             return None
         if column not in self.spec.tables[table].columns and column != MARKER_COLUMN:
             self.problem(path, f"table '{table}' has no column '{column}'",
@@ -292,7 +301,9 @@ class _Compiler:
 
     # ---- order and relations ------------------------------------------------------------------
     def column_order(self, path: Path_, columns: dict[str, Compiled]) -> list[str]:
-        declared = set(self.spec.tables[path[-1]].columns) if path and path[-1] in self.spec.tables else set()
+        table = path[-1] if path else ""
+        declared = set(self.spec.tables[table].columns) if table in self.spec.tables else set()
+        declared |= {b.split(".", 1)[1] for b in self.broken if b.startswith(f"{table}.")}
         for name, col in columns.items():
             for dep in sorted(col.depends_on):
                 if dep not in columns and dep not in declared:  # a declared column that failed is reported already
@@ -404,6 +415,8 @@ def _find_cycle(graph: dict[str, set[str]], pending: list[str]) -> list[str]:
     return [*seen[seen.index(node):], node]
 
 
-def compile_spec(spec: Spec, source: SourceMap | None = None) -> Dataset:
-    """Check the spec's meaning and compile it; raises SpecError listing every problem."""
-    return _Compiler(spec, source or SourceMap("<spec>")).run()
+def compile_spec(spec: Spec, source: SourceMap | None = None, problems: list[SpecProblem] | None = None,
+                 broken: set[str] | None = None) -> Dataset:
+    """Check the spec's meaning and compile it; raises SpecError listing every problem (including the
+    structural ``problems`` found before, for tables listed in ``broken``)."""
+    return _Compiler(spec, source or SourceMap("<spec>"), problems or [], broken or set()).run()

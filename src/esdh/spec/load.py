@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from pathlib import Path
@@ -11,16 +12,16 @@ from pydantic import ValidationError
 
 from esdh.errors import SpecError, SpecProblem
 from esdh.spec.compile import Dataset, compile_spec, suggest
-from esdh.spec.model import Spec
+from esdh.spec.model import UNION_TAGS, Column, Spec, Table
 from esdh.spec.yamlsource import SourceMap, load_yaml, read_yaml
 
 
-def _model_problems(exc: ValidationError, source: SourceMap) -> list[SpecProblem]:
+def _model_problems(exc: ValidationError, source: SourceMap, prefix: tuple = ()) -> list[SpecProblem]:
     from esdh.spec.compile import _type_hint
 
     problems = []
     for err in exc.errors():
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in ("int", "RowsPer"))))
+        loc = (*prefix, *(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in UNION_TAGS))))
         if err["type"] == "extra_forbidden":
             key = str(loc[-1])
             fields = _fields_at(loc[:-1])
@@ -32,11 +33,7 @@ def _model_problems(exc: ValidationError, source: SourceMap) -> list[SpecProblem
             given = err.get("input")
             shown = f" (got {given!r})" if not isinstance(given, dict | list) else ""
             problems.append(source.problem(loc, f"{err['msg']}{shown}", _type_hint(err["type"])))
-    # A union (e.g. rows: int | {per, count}) reports one error per branch; keep one per path.
-    unique: dict[str, SpecProblem] = {}
-    for problem in problems:
-        unique.setdefault(problem.path, problem)
-    return list(unique.values())
+    return problems
 
 
 def _fields_at(loc: tuple) -> set[str]:
@@ -55,15 +52,53 @@ def _fields_at(loc: tuple) -> set[str]:
     return set()
 
 
-def parse_spec(data: Any, source: SourceMap) -> Spec:
-    """Validate the structure of loaded YAML/JSON."""
+_PLACEHOLDER = {"dataset": "unnamed", "as_of": "2000-01-01"}
+
+
+def parse_spec(data: Any, source: SourceMap) -> tuple[Spec, list[SpecProblem], set[str]]:
+    """Validate the structure of loaded YAML/JSON, table by table.
+
+    Returns the spec built from the valid parts, the structural problems, and the names of tables that
+    could not be read (so that the meaning of the rest can still be checked and reported in one go).
+    """
     if not isinstance(data, dict):
         raise SpecError([SpecProblem("", "a spec must be a mapping with dataset, as_of and tables",
                                      "see docs/spec.md for a minimal spec", source.file, 1)])
+    problems: list[SpecProblem] = []
+    tables = data.get("tables")
+    good: dict[str, Any] = {}
+    broken: set[str] = set()
+    if isinstance(tables, dict):
+        for name, table in tables.items():
+            columns = table.get("columns") if isinstance(table, dict) else None
+            if isinstance(columns, dict):  # columns one by one, so one bad column hides nothing else
+                kept = {}
+                for col_name, column in columns.items():
+                    try:
+                        kept[col_name] = Column.model_validate(column)
+                    except ValidationError as exc:
+                        problems += _model_problems(exc, source, ("tables", name, "columns", col_name))
+                        broken.add(f"{name}.{col_name}")
+                table = {**table, "columns": kept}
+            try:
+                good[name] = Table.model_validate(table)
+            except ValidationError as exc:
+                problems += _model_problems(exc, source, ("tables", name))
+                broken.add(name)
+    header = {k: v for k, v in data.items() if k != "tables"}
     try:
-        return Spec.model_validate(data)
+        spec = Spec.model_validate({**header, "tables": good if isinstance(tables, dict) else tables})
     except ValidationError as exc:
-        raise SpecError(_model_problems(exc, source)) from None
+        problems += [p for p in _model_problems(exc, source) if not (isinstance(tables, dict) and not good and
+                                                                     p.path == "tables")]
+        fallback = {k: v for k, v in header.items() if k not in {str(e["loc"][0]) for e in exc.errors()}}
+        spec = Spec.model_construct(**{**_PLACEHOLDER, **fallback, "tables": good,
+                                       "as_of": _as_date(fallback.get("as_of", "2000-01-01"))})
+    return spec, problems, broken
+
+
+def _as_date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date(2000, 1, 1)
 
 
 def load_spec(source: str | Path | dict[str, Any]) -> Dataset:
@@ -84,8 +119,8 @@ def load_spec(source: str | Path | dict[str, Any]) -> Dataset:
         data, smap = read_yaml(path)
     else:
         data, smap = load_yaml(str(source), "<text>")
-    spec = parse_spec(data, smap)
-    return compile_spec(spec, smap)
+    spec, problems, broken = parse_spec(data, smap)
+    return compile_spec(spec, smap, problems, broken)
 
 
 def spec_hash(spec: Spec) -> str:

@@ -5,13 +5,24 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    Tag,
+    field_validator,
+)
 
 SPEC_VERSION = 1
 Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 Number = StrictInt | StrictFloat
 Bound = StrictInt | StrictFloat | dt.date | str
 
+UNION_TAGS = {"number", "distribution", "per_parent"}  # pydantic puts these in error locations; not user paths
 COLUMN_KEYS = {"generator", "expr", "ref", "lookup", "value", "type", "null_rate", "unique", "description",
                "check", "choose", "weight_by", "hidden", "via"}
 COLUMN_TYPES = ("string", "integer", "number", "boolean", "date", "datetime")
@@ -85,7 +96,8 @@ class RowsPer(_Strict):
     """Rows that follow a parent table: ``count`` children for each parent row, contiguous."""
 
     per: Name
-    count: StrictInt | Count = 1
+    count: Annotated[Annotated[StrictInt, Tag("number")] | Annotated[Count, Tag("distribution")],
+                     Discriminator(lambda v: "distribution" if isinstance(v, dict | Count) else "number")] = 1
 
 
 class Rule(_Strict):
@@ -98,7 +110,8 @@ class Rule(_Strict):
 
 class Table(_Strict):
     description: str | None = None
-    rows: StrictInt | RowsPer
+    rows: Annotated[Annotated[StrictInt, Tag("number")] | Annotated[RowsPer, Tag("per_parent")],
+                    Discriminator(lambda v: "per_parent" if isinstance(v, dict | RowsPer) else "number")]
     scale: StrictBool = True
     primary_key: str | list[str] | None = None
     unique: list[list[str]] = Field(default_factory=list)
