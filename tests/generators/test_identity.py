@@ -13,13 +13,9 @@ import pytest
 from pydantic import ValidationError
 
 from esdh.generators.base import Context, choice_from, registry
-from esdh.generators.identity import (
-    DRIVER_LICENSE_FORMATS,
-    _bijection,
-    _InverseCdf,
-    _state_index,
-    _zips,
-)
+from esdh.generators.identity import DRIVER_LICENSE_FORMATS
+from esdh.generators.identity.sampling import _bijection, _InverseCdf
+from esdh.generators.identity.vocabularies import _state_index, _zips
 from esdh.vocab import load_vocab
 from tests.generators.helpers import DictSource, run_generator
 
