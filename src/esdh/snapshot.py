@@ -17,11 +17,11 @@ from typing import Any
 import duckdb
 
 from esdh import library
-from esdh.engine.local import table_batches, table_schema
+from esdh.engine.local import table_batches, write_tables
 from esdh.plan.planner import Plan
 from esdh.runs.datapackage import sha256_file
 from esdh.runs.folder import staged_folder
-from esdh.sinks.files import FORMATS, json_lines
+from esdh.sinks.files import json_lines
 
 SNAPSHOT_VERSION = "v0.1"
 SLUG = SNAPSHOT_VERSION.replace(".", "_")
@@ -105,7 +105,7 @@ def _stats(files: dict[str, Path], entities: list[str], as_of: dt.date) -> dict[
 
 def generate_snapshot(output_dir: Path, *, records: int = 200, seed: int | None = None, randomize: bool = False,
                       entities: list[str] | None = None, formats: list[str] | None = None,
-                      dataset: str = "insurance") -> Snapshot:
+                      dataset: str = "insurance", check: bool = True) -> Snapshot:
     """Write the seed's snapshot layout for ``records`` persons (with their vehicles and profiles)."""
     selected = [e for e in ENTITIES if not entities or e in entities]
     chosen_formats = list(dict.fromkeys(formats or DEFAULT_FORMATS))
@@ -113,18 +113,9 @@ def generate_snapshot(output_dir: Path, *, records: int = 200, seed: int | None 
     counts = {e: plan.rows[e] for e in selected}
     snapshot = Snapshot(Path(output_dir).resolve(), plan.seed, plan.randomized, counts)
     with staged_folder(Path(output_dir), plan.dataset.spec.dataset, MANIFEST) as staging:
-        files: dict[str, Path] = {}
-        for entity in selected:
-            schema = table_schema(plan, entity)
-            for fmt in chosen_formats:
-                path = staging / f"{entity}_{SLUG}.{FORMATS[fmt].extension}"
-                writer = FORMATS[fmt].writer(path, schema)
-                try:
-                    for batch in table_batches(plan, entity):
-                        writer.write(batch.cast(schema))
-                finally:
-                    writer.close()
-                files[f"{entity}_{fmt}"] = path
+        written, _ = write_tables(plan, staging, chosen_formats, check=check,
+                                  file_name=lambda table, ext: f"{table}_{SLUG}.{ext}")
+        files: dict[str, Path] = {f"{w.name}_{fmt}": path for w in written for fmt, path in w.files.items()}
         metadata = _metadata(plan, counts)
         bundle = staging / f"dataset_{SLUG}.json"
         with bundle.open("wb") as handle:

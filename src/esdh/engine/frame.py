@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from esdh.errors import EsdhError
 from esdh.expr import evaluate
 from esdh.generators.base import Context
 from esdh.plan.planner import Plan
@@ -73,33 +74,38 @@ class Frame:
         if isinstance(out, pa.ChunkedArray):
             out = out.combine_chunks()
         if col.declared_type is not None and out.type != col.declared_type:
-            out = pc.cast(out, col.declared_type)
+            try:
+                out = pc.cast(out, col.declared_type)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                raise EsdhError(f"{self.table}.{col.name}: values of type {out.type} do not fit the declared type "
+                                f"{col.spec.type} ({exc}); round them in an expression or change the type") from None
         if col.null_rate > 0:
-            out = self._with_nulls(col, out)
+            out = pc.if_else(pa.array(self._null_mask(col)), pa.scalar(None, out.type), out)
         return out
 
     def _context(self, col: Compiled) -> Context:
         gen = col.generator
-        keys = self.model.spec.primary_key_columns
-        unique = col.unique or (col.name in keys and type(gen).supports_unique)
         return Context(seed=self.plan.seed, table=self.table, column=col.name, rows=self.rows,
-                       total_rows=self.plan.rows[self.table], as_of=self.plan.as_of, unique=unique,
+                       total_rows=self.plan.rows[self.table], as_of=self.plan.as_of,
+                       unique=self.model.unique_mode(col.name),
                        source=self, stream_name=gen.stream_name(col.name))
 
-    def _with_nulls(self, col: Compiled, values: pa.Array) -> pa.Array:
+    def _null_mask(self, col: Compiled) -> np.ndarray:
         """Exactly round(rate * rows) nulls over the whole table, chosen by a keyed permutation."""
         total = self.plan.rows[self.table]
         hits = round(col.null_rate * total)
         key = derive_key(self.plan.seed, self.table, col.name, "nulls")
-        null = Permutation(key, max(total, 1))(self.rows) < hits
-        return pc.if_else(pa.array(null), pa.scalar(None, values.type), values)
+        return Permutation(key, max(total, 1))(self.rows) < hits
 
     # ---- relations ------------------------------------------------------------------------------
     def parent_rows(self, fk_column: str) -> np.ndarray:
         """Row indices in the referenced table chosen by a foreign-key column (-1 for none)."""
         cached = self._parent_rows.get(fk_column)
         if cached is None:
-            cached = self._choose(self.model.columns[fk_column])
+            col = self.model.columns[fk_column]
+            cached = self._choose(col)
+            if col.null_rate > 0:  # a null key leads nowhere: lookups through it are null too
+                cached = np.where(self._null_mask(col), -1, cached)
             self._parent_rows[fk_column] = cached
         return cached
 
@@ -131,6 +137,9 @@ class Frame:
             return shuffle(ranks)
         if col.choose == "weighted":
             weights = Frame(self.plan, target, np.arange(size, dtype=np.int64)).values(col.spec.weight_by)
+            if not (pa.types.is_integer(weights.type) or pa.types.is_floating(weights.type)):
+                raise EsdhError(f"{self.table}.{col.name}: choose: weighted needs a numeric weight_by column, but "
+                                f"{target}.{col.spec.weight_by} is {weights.type}")
             cdf = np.cumsum(pc.fill_null(weights, 0).to_numpy(zero_copy_only=False).astype(np.float64))
             picks = np.searchsorted(cdf, stream.uniform(self.rows) * cdf[-1], side="right")
             return np.minimum(picks, size - 1)

@@ -121,15 +121,23 @@ def check_formats(formats: list[str]) -> list[str]:
     return list(dict.fromkeys(formats))
 
 
+FileName = Callable[[str, str], str]  # (table, extension) -> file name
+
+
+def default_file_name(table: str, extension: str) -> str:
+    return f"{table}.{extension}"
+
+
 def write_table(plan: Plan, table: str, folder: Path, formats: list[str],
-                progress: Progress | None = None, checks: RowChecks | None = None) -> WrittenTable:
+                progress: Progress | None = None, checks: RowChecks | None = None,
+                file_name: FileName = default_file_name) -> WrittenTable:
     """Stream one table into one file per format."""
     sample = table_sample(plan, table)
     schema, hints = sample.schema, write_hints(sample)
     written = WrittenTable(table, schema)
     writers = {}
     for fmt in formats:
-        path = folder / f"{table}.{FORMATS[fmt].extension}"
+        path = folder / file_name(table, FORMATS[fmt].extension)
         writers[fmt] = FORMATS[fmt].writer(path, schema, hints)
         written.files[fmt] = path
     fingerprint = Fingerprint()
@@ -182,24 +190,33 @@ def run_checks(plan: Plan, written: list[WrittenTable], row_checks: list[RowChec
     return results
 
 
+def write_tables(plan: Plan, folder: Path, formats: list[str], progress: Progress | None = None,
+                 check: bool = True, file_name: FileName = default_file_name,
+                 ) -> tuple[list[WrittenTable], list[CheckResult]]:
+    """Write every planned table into ``folder``; with ``check``, raise CheckFailed if the data breaks
+    its spec (the caller's staging folder is then discarded, so nothing is published)."""
+    written, row_checks = [], []
+    for table in plan.tables:
+        checks = RowChecks(plan.dataset.tables[table], plan.as_of) if check else None
+        written.append(write_table(plan, table, folder, formats, progress, checks, file_name))
+        row_checks += [checks] if checks else []
+    results: list[CheckResult] = []
+    if check:
+        results = run_checks(plan, written, row_checks)
+        failures = [r for r in results if not r.passed]
+        if failures:
+            raise CheckFailed(failures)
+    return written, results
+
+
 def generate_to_folder(plan: Plan, out: Path, formats: list[str], progress: Progress | None = None,
                        check: bool = True) -> Result:
     """Generate the plan's tables into ``out`` (written aside, published atomically). With ``check``,
     the output is checked against the spec and not published if any check fails."""
     formats = check_formats(formats)
     name = plan.dataset.spec.dataset.lower()
-    results: list[CheckResult] = []
     with staged_folder(Path(out), name) as staging:
-        written, row_checks = [], []
-        for table in plan.tables:
-            checks = RowChecks(plan.dataset.tables[table], plan.as_of) if check else None
-            written.append(write_table(plan, table, staging, formats, progress, checks))
-            row_checks += [checks] if checks else []
-        if check:
-            results = run_checks(plan, written, row_checks)
-            failures = [r for r in results if not r.passed]
-            if failures:
-                raise CheckFailed(failures)
+        written, results = write_tables(plan, staging, formats, progress, check)
         manifest = build_manifest(plan, staging, written, formats)
         write_manifest(staging / MANIFEST, manifest)
     final = Path(out).resolve()

@@ -41,6 +41,13 @@ def _fn(name: str, min_args: int, max_args: int | None, doc: str) -> Callable:
     return wrap
 
 
+def literal(value: Value, function: str, what: str) -> object:
+    """The Python value of an argument that must be written as a literal (not a column)."""
+    if not isinstance(value, pa.Scalar):
+        raise ExpressionError(f"{function}(): {what} must be a literal value, not a column")
+    return value.as_py()
+
+
 def to_text(value: Value) -> Value:
     """Cast to string; dates print as ISO 8601, floats without a trailing '.0' for whole numbers."""
     if pa.types.is_string(value.type) or pa.types.is_large_string(value.type):
@@ -75,24 +82,24 @@ def _length(s: Value) -> Value:
 
 @_fn("substr", 2, 3, "substr(s, start, length): characters from 0-based start")
 def _substr(s: Value, start: Value, length: Value | None = None) -> Value:
-    begin = start.as_py()
-    stop = None if length is None else begin + length.as_py()
+    begin = literal(start, "substr", "start")
+    stop = None if length is None else begin + literal(length, "substr", "length")
     return pc.utf8_slice_codeunits(s, begin, stop)
 
 
 @_fn("replace", 3, 3, "replace(s, old, new): replace every occurrence of old")
 def _replace(s: Value, old: Value, new: Value) -> Value:
-    return pc.replace_substring(s, old.as_py(), new.as_py())
+    return pc.replace_substring(s, literal(old, "replace", "old"), literal(new, "replace", "new"))
 
 
 @_fn("lpad", 3, 3, "lpad(s, width, char): pad on the left to width")
 def _lpad(s: Value, width: Value, char: Value) -> Value:
-    return pc.utf8_lpad(to_text(s), width.as_py(), char.as_py())
+    return pc.utf8_lpad(to_text(s), literal(width, "lpad", "width"), literal(char, "lpad", "char"))
 
 
 @_fn("round", 1, 2, "round(x, digits): round half to even at the given decimals")
 def _round(x: Value, digits: Value | None = None) -> Value:
-    return pc.round(x, 0 if digits is None else digits.as_py(), round_mode="half_to_even")
+    return pc.round(x, 0 if digits is None else literal(digits, "round", "digits"), round_mode="half_to_even")
 
 
 @_fn("floor", 1, 1, "floor(x)")
@@ -159,7 +166,7 @@ def _case(*args: Value) -> Value:
 
 @_fn("matches", 2, 2, "matches(s, pattern): true where s fully matches the regular expression")
 def _matches(s: Value, pattern: Value) -> Value:
-    return pc.match_substring_regex(s, f"^(?:{pattern.as_py()})$")
+    return pc.match_substring_regex(s, f"^(?:{literal(pattern, 'matches', 'pattern')})$")
 
 
 @_fn("date", 1, 1, "date('2026-01-01'): a date literal")
@@ -168,6 +175,11 @@ def _date(text: Value) -> Value:
         return text
     if pa.types.is_timestamp(text.type):
         return pc.cast(text, pa.date32())
+    if isinstance(text, pa.Array):
+        try:
+            return pc.cast(pc.strptime(text, format="%Y-%m-%d", unit="s"), pa.date32())
+        except pa.ArrowInvalid as exc:
+            raise ExpressionError(f"date() needs ISO dates like '2026-01-01': {exc}") from None
     try:
         return pa.scalar(dt.date.fromisoformat(text.as_py()), pa.date32())
     except (ValueError, TypeError, AttributeError):

@@ -87,6 +87,10 @@ class Generator(ABC):
         """How many distinct values the generator can produce (None: effectively unbounded)."""
         return None
 
+    def can_be_unique(self) -> bool:
+        """Whether ``unique: true`` can be guaranteed by construction with these parameters."""
+        return self.supports_unique
+
     def stream_name(self, column: str) -> str:
         """The name the randomness is keyed by: the column, or a shared group for coherent fields."""
         group = getattr(self.p, "group", None) or self.group

@@ -135,6 +135,9 @@ class CardNumberGenerator(Generator):
     def output_type(self) -> pa.DataType:
         return pa.string()
 
+    def can_be_unique(self) -> bool:
+        return self.p.field == "number"
+
     def capacity(self) -> int | None:
         if self.p.field == "brand":
             return len(_BRANDS) if self.p.brand == "any" else 1

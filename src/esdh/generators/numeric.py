@@ -256,13 +256,18 @@ class Empirical(Generator):
     def output_type(self) -> pa.DataType:
         return pa.float64()
 
-    def sample(self, uniforms: np.ndarray, inner: np.ndarray) -> np.ndarray:
-        edges = np.asarray(self.p.edges)
-        bins = choice_from(np.cumsum(self.p.weights), uniforms)
+    def sample(self, uniforms: np.ndarray) -> np.ndarray:
+        """Inverse transform of the piecewise-uniform histogram: the bin, then the position inside it."""
+        edges = np.asarray(self.p.edges, dtype=np.float64)
+        weights = np.asarray(self.p.weights, dtype=np.float64)
+        cdf = np.cumsum(weights) / weights.sum()
+        bins = choice_from(cdf, uniforms)
+        start = np.where(bins > 0, cdf[np.maximum(bins - 1, 0)], 0.0)
+        inner = np.clip((uniforms - start) / np.maximum(cdf[bins] - start, 1e-300), 0.0, 1.0)
         return edges[bins] + inner * (edges[bins + 1] - edges[bins])
 
     def generate(self, ctx: Context) -> pa.Array:
-        values = self.sample(ctx.stream.uniform(ctx.rows), ctx.stream.sub("inner").uniform(ctx.rows))
+        values = self.sample(ctx.stream.uniform(ctx.rows))
         if self.p.round is not None:
             values = np.round(values, self.p.round)
         return pa.array(values, pa.float64())

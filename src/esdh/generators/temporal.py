@@ -47,23 +47,24 @@ class Edge:
     def dependencies(self) -> set[str]:
         return names(self.expression) - {"as_of"} if self.expression else set()
 
-    def days(self, ctx: Context) -> np.ndarray | int:
-        """Day numbers (since 1970-01-01) of this bound for the context's rows."""
+    def days(self, ctx: Context) -> tuple[np.ndarray | int, np.ndarray | None]:
+        """Day numbers (since 1970-01-01) of this bound for the context's rows, and where it is null."""
         if self.literal is not None:
-            return (self.literal - _EPOCH).days
+            return (self.literal - _EPOCH).days, None
         if self.offset is not None:
             amount, unit = self.offset
             base = np.asarray([(ctx.as_of - _EPOCH).days], dtype=np.int64)
             if unit in "dw":
-                return int(base[0] + amount * (7 if unit == "w" else 1))
+                return int(base[0] + amount * (7 if unit == "w" else 1)), None
             months = amount * (12 if unit == "y" else 1)
-            return int(shift_months(base, np.asarray([months]))[0])
+            return int(shift_months(base, np.asarray([months]))[0]), None
         as_of = pa.scalar(ctx.as_of, pa.date32())
         value = evaluate(self.expression, lambda n: as_of if n == "as_of" else ctx.values(n))
         days = pc.cast(pc.cast(value, pa.date32()), pa.int32())
         if isinstance(days, pa.Scalar):
-            return int(days.as_py())
-        return pc.fill_null(days, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+            return int(days.as_py() or 0), None if days.is_valid else np.ones(ctx.size, dtype=bool)
+        missing = ~days.is_valid().to_numpy(zero_copy_only=False) if days.null_count else None
+        return pc.fill_null(days, 0).to_numpy(zero_copy_only=False).astype(np.int64), missing
 
 
 class DateParams(Params):
@@ -85,17 +86,22 @@ class _Dated(Generator):
     def weekday_weights(self) -> list[float] | None:
         return self.p.weekday_weights
 
-    def day_numbers(self, ctx: Context) -> np.ndarray:
-        low, high = (edge.days(ctx) for edge in self.edges)
+    def day_numbers(self, ctx: Context) -> tuple[np.ndarray, np.ndarray | None]:
+        """A day per row, and the rows whose range is unknown (a null bound)."""
+        (low, low_missing), (high, high_missing) = (edge.days(ctx) for edge in self.edges)
+        missing = low_missing if high_missing is None else high_missing if low_missing is None else \
+            low_missing | high_missing
         uniforms = ctx.stream.uniform(ctx.rows)
         seasonal = self.p.month_weights is not None or self.weekday_weights() is not None
         if seasonal and np.isscalar(low) and np.isscalar(high):
-            return self._seasonal_days(int(low), int(high), uniforms)
+            return self._seasonal_days(int(low), int(high), uniforms), missing
         span = np.maximum(np.asarray(high) - np.asarray(low) + 1, 1)
-        return np.asarray(low) + np.floor(uniforms * span).astype(np.int64)
+        days = np.asarray(low) + np.floor(uniforms * span).astype(np.int64)
+        if seasonal:  # bounds differ per row: accept-reject against the weights, a fixed number of tries
+            days = self._seasonal_per_row(ctx, days, np.asarray(low) + 0 * days, span)
+        return days, missing
 
-    def _seasonal_days(self, low: int, high: int, uniforms: np.ndarray) -> np.ndarray:
-        days = np.arange(low, max(high, low) + 1, dtype=np.int64)
+    def _weights_of(self, days: np.ndarray) -> np.ndarray:
         weights = np.ones(len(days))
         if self.p.month_weights is not None:
             months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12
@@ -104,7 +110,23 @@ class _Dated(Generator):
         if weekday_weights is not None:
             weekday = (days + 3) % 7  # 1970-01-01 was a Thursday; Monday is 0
             weights *= np.asarray(weekday_weights)[weekday]
-        return days[choice_from(np.cumsum(weights), uniforms)]
+        return weights
+
+    def _seasonal_days(self, low: int, high: int, uniforms: np.ndarray) -> np.ndarray:
+        days = np.arange(low, max(high, low) + 1, dtype=np.int64)
+        return days[choice_from(np.cumsum(self._weights_of(days)), uniforms)]
+
+    def _seasonal_per_row(self, ctx: Context, days: np.ndarray, low: np.ndarray, span: np.ndarray) -> np.ndarray:
+        """Exact inverse transform with per-row bounds: cumulative weights over every day the chunk's
+        ranges cover, then each row's uniform is mapped into its own [low, high] slice. A row whose range
+        has no day of positive weight (a weekend-only range for business days) keeps a uniform day."""
+        base = int(low.min())
+        calendar = np.arange(base, int((low + span).max()) + 1, dtype=np.int64)
+        cumulative = np.concatenate([[0.0], np.cumsum(self._weights_of(calendar))])
+        start, stop = cumulative[low - base], cumulative[low + span - base]
+        target = start + ctx.stream.sub("season").uniform(ctx.rows) * (stop - start)
+        picked = base + np.searchsorted(cumulative, target, side="right") - 1
+        return np.where(stop > start, np.clip(picked, low, low + span - 1), days)
 
 
 @register
@@ -119,7 +141,8 @@ class Date(_Dated):
         return pa.date32()
 
     def generate(self, ctx: Context) -> pa.Array:
-        return pa.array(self.day_numbers(ctx).astype(np.int32), pa.int32()).cast(pa.date32())
+        days, missing = self.day_numbers(ctx)
+        return pa.array(days.astype(np.int32), pa.int32(), mask=missing).cast(pa.date32())
 
 
 class TimestampParams(DateParams):
@@ -145,11 +168,11 @@ class Timestamp(_Dated):
 
     def generate(self, ctx: Context) -> pa.Array:
         p = self.p
-        days = self.day_numbers(ctx)
+        days, missing = self.day_numbers(ctx)
         hours_weights = np.asarray(p.hour_weights if p.hour_weights else np.ones(24), dtype=np.float64)
         if p.business_hours:
             hours_weights = hours_weights * ((np.arange(24) >= 9) & (np.arange(24) < 17))
         hours = choice_from(np.cumsum(hours_weights), ctx.stream.sub("hour").uniform(ctx.rows))
         seconds = ctx.stream.sub("second").integers(ctx.rows, 3600)
         total = days * 86400 + hours * 3600 + seconds
-        return pa.array(total, pa.int64()).cast(pa.timestamp("s"))
+        return pa.array(total, pa.int64(), mask=missing).cast(pa.timestamp("s"))

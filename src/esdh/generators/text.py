@@ -76,17 +76,31 @@ class Pattern(Generator):
     def generate(self, ctx: Context) -> pa.Array:
         capacity = self.capacity()
         if ctx.unique:
-            numbers = ctx.permutation(capacity)(ctx.rows)
-            return render_mixed_radix(numbers, self.alphabets)
+            # The last positions whose combinations fit in 62 bits carry a bijection of the row (unique);
+            # any positions before them are drawn at random.
+            split, tail = len(self.alphabets), 1
+            while split > 0 and tail * len(self.alphabets[split - 1]) <= 2**62:
+                split -= 1
+                tail *= len(self.alphabets[split])
+            numbers = ctx.permutation(tail)(ctx.rows)
+            unique_part = render_mixed_radix(numbers, self.alphabets[split:])
+            if split == 0:
+                return unique_part
+            head = self._random(ctx, self.alphabets[:split])
+            return pc.binary_join_element_wise(head, unique_part, "")
         if capacity < 2**53:
             numbers = ctx.stream.integers(ctx.rows, capacity)
             return render_mixed_radix(numbers, self.alphabets)
-        # very long patterns: one independent draw per position
-        matrix = np.empty((ctx.size, len(self.alphabets)), dtype=np.uint8)
-        for pos, alphabet in enumerate(self.alphabets):
+        return self._random(ctx, self.alphabets)
+
+    @staticmethod
+    def _random(ctx: Context, alphabets: list[bytes]) -> pa.Array:
+        """One independent draw per position (for patterns too long for one 53-bit draw)."""
+        matrix = np.empty((ctx.size, len(alphabets)), dtype=np.uint8)
+        for pos, alphabet in enumerate(alphabets):
             letters = np.frombuffer(alphabet, dtype=np.uint8)
             matrix[:, pos] = letters[ctx.stream.sub(f"p{pos}").integers(ctx.rows, len(letters))]
-        return pa.array(matrix.view(f"S{len(self.alphabets)}").ravel()).cast(pa.string())
+        return pa.array(matrix.view(f"S{len(alphabets)}").ravel()).cast(pa.string())
 
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")

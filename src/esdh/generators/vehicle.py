@@ -218,6 +218,9 @@ class VehicleGenerator(Generator):
     def capacity(self) -> int | None:
         return VIN_CAPACITY if self.p.field == "vin" else None
 
+    def can_be_unique(self) -> bool:
+        return self.p.field == "vin"
+
     def _year_bounds(self, cat: Catalogue, ctx: Context) -> tuple[np.ndarray, np.ndarray]:
         floor = self.p.min_year if self.p.min_year is not None else ctx.as_of.year - self.p.max_age_years
         lo = np.maximum(cat.first_year, max(floor, FIRST_VIN_YEAR))

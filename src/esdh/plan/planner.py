@@ -84,10 +84,9 @@ def build_plan(dataset: Dataset, *, seed: int | None = None, scale: float = 1.0,
 def _check_capacity(dataset: Dataset, counts: dict[str, int]) -> None:
     problems: list[SpecProblem] = []
     for name, model in dataset.tables.items():
-        keys = set(model.spec.primary_key_columns)
         for col in model.columns.values():
             gen = col.generator
-            if gen is None or not (col.unique or (col.name in keys and type(gen).supports_unique)):
+            if gen is None or not model.unique_mode(col.name):
                 continue
             capacity = gen.capacity()
             if capacity is not None and capacity < counts[name]:

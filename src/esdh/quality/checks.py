@@ -85,7 +85,7 @@ class RowChecks:
 
     def update(self, batch: pa.RecordBatch, start: int) -> None:
         keys = set(self.model.spec.primary_key_columns)
-        for name in self.model.visible_columns:
+        for name in batch.schema.names:  # hidden columns too: their checks hold as well
             col = self.model.columns[name]
             values = batch.column(name)
             if name in keys:
@@ -133,7 +133,7 @@ def key_checks(con: Any, dataset: Dataset, sources: dict[str, str]) -> list[Chec
         groups: list[tuple[str, list[str]]] = []
         if model.spec.primary_key_columns:
             groups.append(("primary_key", model.spec.primary_key_columns))
-        groups += [("unique", [c.name]) for c in model.columns.values() if c.unique]
+        groups += [("unique", [c.name]) for c in model.columns.values() if c.unique and not c.hidden]
         groups += [("unique", list(g)) for g in model.spec.unique]
         for check, cols in groups:
             quoted = ", ".join(f'"{c}"' for c in cols)

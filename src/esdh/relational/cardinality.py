@@ -32,7 +32,8 @@ def count_function(seed: int, child: str, count: int | Count) -> CountFn:
         return lambda parents: count.min + np.minimum(
             np.searchsorted(cdf, stream.uniform(parents), side="right"), len(cdf) - 1).astype(np.int64)
     cls = DISTRIBUTIONS[count.distribution]
-    params = {**count.params, "min": count.min, "max": count.max}
+    bounded = "min" in cls.Params.model_fields  # the histogram has its own range: clip it afterwards
+    params = {**count.params, "min": count.min, "max": count.max} if bounded else dict(count.params)
     generator = cls(cls.Params(**params))
     if isinstance(generator, UniformInt):
         return lambda parents: generator.sample(stream.uniform(parents)).astype(np.int64)

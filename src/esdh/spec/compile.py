@@ -33,6 +33,14 @@ class TableModel:
     parent: str | None = None
     count: int | Count | None = None
 
+    def unique_mode(self, column: str) -> bool:
+        """Generate this column unique by construction: asked for, or the table's single-column key."""
+        col = self.columns[column]
+        if col.unique:
+            return True
+        return (self.spec.primary_key_columns == [column] and col.generator is not None
+                and col.generator.can_be_unique())
+
     @property
     def visible_columns(self) -> list[str]:
         return [name for name, col in self.columns.items() if not col.hidden]
@@ -174,7 +182,8 @@ class _Compiler:
                          suggest(count.distribution, [*DISTRIBUTIONS, "weights"]) or
                          f"use one of: {', '.join([*DISTRIBUTIONS, 'weights'])}")
             return
-        params = {**count.params, "min": count.min, "max": count.max}
+        bounded = "min" in cls.Params.model_fields
+        params = {**count.params, "min": count.min, "max": count.max} if bounded else dict(count.params)
         try:
             cls.Params(**params)
         except ValidationError as exc:
@@ -246,9 +255,11 @@ class _Compiler:
         except (ValueError, ExpressionError) as exc:
             self.problem(path, f"generator '{gen_name}': {exc}")
             return None
-        if column.unique and not cls.supports_unique:
-            self.problem((*path, "unique"), f"generator '{gen_name}' cannot guarantee unique values",
-                         "use a generator that supports unique (uuid, sequence, uniform_int, pattern, email, ...)")
+        if column.unique and not generator.can_be_unique():
+            hint = ("its numbers are unique per state: declare unique: [[state_column, this column]] on the table"
+                    if gen_name == "driver_license" else
+                    "use a generator that supports unique (uuid, sequence, uniform_int, pattern, email, ...)")
+            self.problem((*path, "unique"), f"generator '{gen_name}' cannot guarantee unique values here", hint)
         return Compiled(name, column, "generator", generator=generator, depends_on=depends_on)
 
     def _target(self, path: Path_, text: str) -> tuple[str, str] | None:

@@ -84,7 +84,11 @@ def parse_spec(data: Any, source: SourceMap) -> tuple[Spec, list[SpecProblem], s
                 good[name] = Table.model_validate(table)
             except ValidationError as exc:
                 problems += _model_problems(exc, source, ("tables", name))
-                broken.add(name)
+                repaired = _without_bad_keys(table, exc)
+                if repaired is None:
+                    broken.add(name)
+                else:  # the table's other parts can still be checked (problems already block generation)
+                    good[name] = repaired
     header = {k: v for k, v in data.items() if k != "tables"}
     try:
         spec = Spec.model_validate({**header, "tables": good if isinstance(tables, dict) else tables})
@@ -95,6 +99,20 @@ def parse_spec(data: Any, source: SourceMap) -> tuple[Spec, list[SpecProblem], s
         spec = Spec.model_construct(**{**_PLACEHOLDER, **fallback, "tables": good,
                                        "as_of": _as_date(fallback.get("as_of", "2000-01-01"))})
     return spec, problems, broken
+
+
+def _without_bad_keys(table: Any, exc: ValidationError) -> Table | None:
+    """The table with its invalid top-level keys defaulted (rows: 1), or None if that does not help."""
+    if not isinstance(table, dict):
+        return None
+    bad = {str(err["loc"][0]) for err in exc.errors() if err["loc"]}
+    patched = {k: v for k, v in table.items() if k not in bad}
+    if "rows" in bad or "rows" not in patched:
+        patched["rows"] = 1
+    try:
+        return Table.model_validate(patched)
+    except ValidationError:
+        return None
 
 
 def _as_date(value: Any) -> dt.date:

@@ -19,7 +19,6 @@ from pydantic import (
 
 SPEC_VERSION = 1
 Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
-Number = StrictInt | StrictFloat
 Bound = StrictInt | StrictFloat | dt.date | str
 
 UNION_TAGS = {"number", "distribution", "per_parent"}  # pydantic puts these in error locations; not user paths
@@ -55,7 +54,7 @@ class Column(BaseModel):
     lookup: str | None = None
     value: Any = None
     type: Literal["string", "integer", "number", "boolean", "date", "datetime"] | None = None
-    null_rate: Number = Field(default=0, ge=0, le=1)
+    null_rate: float = Field(default=0.0, ge=0, le=1)
     unique: StrictBool = False
     description: str | None = None
     check: Check | None = None

@@ -50,6 +50,8 @@ def _build(node: yaml.Node, loader: _Loader, path: Path_, source: SourceMap) -> 
         out: dict[object, object] = {}
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
+            if isinstance(key, bool) or key is None:  # YAML true/false/null keys read as the words
+                key = {True: "true", False: "false", None: "null"}[key]
             key = str(key) if not isinstance(key, str) else key
             if key in out:
                 raise SpecError([source.problem((*path, key), f"duplicate key '{key}'",

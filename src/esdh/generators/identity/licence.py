@@ -70,8 +70,9 @@ class DriverLicense(Generator):
 
     name = "driver_license"
     Params = DriverLicenseParams
-    summary = "US driver licence number in the format of the row's state"
-    supports_unique = True
+    summary = "US driver licence number in the format of the row's state, unique per state"
+    # Unique per state by construction, not across states (formats overlap): declare the table-level
+    # unique key [state, number] instead of unique: true on the column.
 
     def output_type(self) -> pa.DataType:
         return _STRING
