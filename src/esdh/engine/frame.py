@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from esdh.engine.sequences import aggregate_children, window_over_siblings
 from esdh.errors import EsdhError
 from esdh.expr import evaluate
 from esdh.generators.base import Context
@@ -34,18 +35,29 @@ class Frame:
 
     # ---- values ---------------------------------------------------------------------------------
     def values(self, column: str) -> pa.Array:
-        """The values of one column at this frame's rows."""
+        """The values of one column (or of row_index, ordinal, siblings) at this frame's rows."""
         cached = self._values.get(column)
         if cached is None:
-            col = self.model.columns[column]
-            cached = self._compute(col)
+            col = self.model.columns.get(column)
+            cached = self._special(column) if col is None else self._compute(col)
             self._values[column] = cached
         return cached
 
     def resolve(self, name: str) -> pa.Array | pa.Scalar:
-        if name == "as_of":
+        if name == "as_of" and name not in self.model.columns:
             return pa.scalar(self.plan.as_of, pa.date32())
         return self.values(name)
+
+    def _special(self, name: str) -> pa.Array:
+        if name == "row_index":
+            return pa.array(self.rows, pa.int64())
+        card = self.plan.cardinality[self.table]
+        parents = card.parent_of(self.rows)
+        if name == "ordinal":
+            return pa.array(self.rows - card.first_child(parents), pa.int64())
+        if name == "siblings":
+            return pa.array(card.count(parents), pa.int64())
+        raise KeyError(name)
 
     def batch(self, columns: list[str]) -> pa.RecordBatch:
         return pa.RecordBatch.from_arrays([self.values(c) for c in columns], names=columns)
@@ -63,6 +75,10 @@ class Frame:
                 out = pa.array([out.as_py()] * n, out.type)
         elif col.kind == "generator":
             out = col.generator.generate(self._context(col))
+        elif col.kind == "aggregate":
+            out = aggregate_children(self, col)
+        elif col.kind == "window":
+            out = window_over_siblings(self, col)
         else:  # ref or lookup: read the target column at the chosen parent rows
             via = col.name if col.kind == "ref" else col.via
             parents = self.parent_rows(via)
@@ -123,6 +139,18 @@ class Frame:
         stream = Stream.of(self.plan.seed, self.table, col.name, "ref")
         if col.choose == "parent":
             return self.plan.cardinality[self.table].parent_of(self.rows)
+        if col.choose == "distinct":
+            # a keyed bijection of the target's rows, entered at a per-parent offset: siblings (distinct
+            # ordinals below the target size) always get distinct rows
+            card = self.plan.cardinality[self.table]
+            parents = card.parent_of(self.rows)
+            ordinal = self.rows - card.first_child(parents)
+            if len(ordinal) and int(ordinal.max()) >= size:
+                raise EsdhError(f"{self.table}.{col.name}: choose: distinct needs at most {size:,} rows per parent "
+                                f"(the size of '{target}'), but a parent has more")
+            offset = Stream.of(self.plan.seed, self.table, col.name, "offset").integers(parents, size)
+            return Permutation(derive_key(self.plan.seed, self.table, col.name, "distinct"), size)(
+                (ordinal + offset) % size)
         if col.choose in ("first_of_parent", "random_of_parent"):
             parents = self.plan.cardinality[self.table].parent_of(self.rows)
             siblings = self.plan.cardinality[target]

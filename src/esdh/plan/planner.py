@@ -5,8 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from esdh.errors import SpecError, SpecProblem, UsageError
-from esdh.relational.cardinality import Cardinality, count_function
+from esdh.expr import Node
+from esdh.relational.cardinality import Cardinality, CountFn, count_function
 from esdh.spec.compile import Dataset, suggest
 from esdh.spec.load import spec_hash
 
@@ -66,19 +71,37 @@ def build_plan(dataset: Dataset, *, seed: int | None = None, scale: float = 1.0,
                 raise UsageError(f"--tables names unknown table '{name}' ({hint})")
         selected = [t for t in dataset.order if t in tables]
     effective_seed = spec.seed if seed is None else seed
-    counts: dict[str, int] = {}
-    cardinality: dict[str, Cardinality] = {}
-    for name in dataset.order:
+    plan = Plan(dataset, effective_seed, {}, {}, selected, chunk_size, scale, randomized)
+    for name in dataset.order:  # parents first: a child's count reads its parent's rows (and columns)
         model = dataset.tables[name]
         if model.parent is None:
             base = overrides.get(name, model.spec.rows)
-            counts[name] = base if name in overrides or not model.spec.scale else max(1, round(base * scale))
+            plan.rows[name] = base if name in overrides or not model.spec.scale else max(1, round(base * scale))
         else:
-            card = Cardinality(counts[model.parent], count_function(effective_seed, name, model.count))
-            cardinality[name] = card
-            counts[name] = card.total
-    _check_capacity(dataset, counts)
-    return Plan(dataset, effective_seed, counts, cardinality, selected, chunk_size, scale, randomized)
+            count = count_function(effective_seed, name, model.count)
+            if model.where is not None:
+                count = _only_where(plan, model.parent, model.where, count)
+            card = Cardinality(plan.rows[model.parent], count)
+            plan.cardinality[name] = card
+            plan.rows[name] = card.total
+    _check_capacity(dataset, plan.rows)
+    return plan
+
+
+def _only_where(plan: Plan, parent: str, where: Node, count: CountFn) -> CountFn:
+    """Children only for parents where the condition holds (read from the parent's columns)."""
+    from esdh.engine.frame import Frame
+    from esdh.expr import evaluate
+
+    def counted(parents: np.ndarray) -> np.ndarray:
+        frame = Frame(plan, parent, parents)
+        holds = evaluate(where, frame.resolve)
+        if isinstance(holds, pa.Scalar):
+            return count(parents) if holds.as_py() else np.zeros(len(parents), dtype=np.int64)
+        mask = pc.fill_null(holds, False).to_numpy(zero_copy_only=False)
+        return np.where(mask, count(parents), 0)
+
+    return counted
 
 
 def _check_capacity(dataset: Dataset, counts: dict[str, int]) -> None:

@@ -13,15 +13,20 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 
 from esdh.errors import SpecError, SpecProblem
-from esdh.expr import ExpressionError, names, parse
+from esdh.expr import ExpressionError, Node, names, parse
 from esdh.generators.base import registry
 from esdh.generators.numeric import DISTRIBUTIONS
 from esdh.spec.columns import Compiled
+from esdh.spec.cycles import ROWS, column_graph, find_cycle
 from esdh.spec.model import COLUMN_KEYS, Column, Count, RowsPer, Spec, Table
 from esdh.spec.yamlsource import Path_, SourceMap
 
 MARKER_COLUMN = "synthetic_source"
-SPECIAL_NAMES = {"as_of"}
+# Names an expression may read besides columns (a column of the same name takes precedence):
+# as_of, the row's index in its table, and for child tables its position among its siblings (0-based)
+# and the number of siblings.
+SPECIAL_NAMES = {"as_of", "row_index", "ordinal", "siblings"}
+SIBLING_NAMES = {"ordinal", "siblings"}
 
 
 @dataclass
@@ -32,6 +37,7 @@ class TableModel:
     order: list[str]  # evaluation order: every column after the columns it reads
     parent: str | None = None
     count: int | Count | None = None
+    where: Node | None = None  # parents where this expression is false get no children
 
     def unique_mode(self, column: str) -> bool:
         """Generate this column unique by construction: asked for, or the table's single-column key."""
@@ -145,7 +151,13 @@ class _Compiler:
             for ref in sorted(unknown):
                 self.problem((*path, "rules", i, "check"), f"rule reads unknown column '{ref}'",
                              suggest(ref, known) or "rules can read columns of their own table")
-        return TableModel(name, table, columns, [], parent, count)  # order: once lookups are resolved
+        where = None
+        if not isinstance(table.rows, int) and table.rows.where is not None:
+            try:
+                where = parse(table.rows.where)
+            except ExpressionError as exc:
+                self.problem((*path, "rows", "where"), str(exc), "an expression over the parent's columns")
+        return TableModel(name, table, columns, [], parent, count, where)  # order: once lookups are resolved
 
     def rows_per(self, path: Path_, name: str, rows: RowsPer) -> tuple[str | None, int | Count]:
         if rows.per in self.broken:
@@ -191,14 +203,15 @@ class _Compiler:
 
     # ---- columns ------------------------------------------------------------------------------
     def column(self, path: Path_, name: str, column: Column) -> Compiled | None:
-        sources = [k for k in ("generator", "expr", "ref", "lookup") if getattr(column, k) is not None]
+        sources = [k for k in ("generator", "expr", "ref", "lookup", "aggregate", "window")
+                   if getattr(column, k) is not None]
         if "value" in column.model_fields_set:
             sources.append("value")
         if len(sources) != 1:
             if not sources:
                 extra = set(column.params)
                 msg = "says nowhere where its values come from"
-                hint = "give exactly one of generator, expr, ref, lookup or value"
+                hint = "give exactly one of generator, expr, ref, lookup, aggregate, window or value"
                 if extra:
                     hint += f" (unknown keys: {', '.join(sorted(extra))})"
             else:
@@ -234,7 +247,7 @@ class _Compiler:
         if column.unique:
             self.problem((*path, "unique"), "an expression cannot guarantee uniqueness",
                          "derive it from a unique column, or use a generator that supports unique")
-        return Compiled(name, column, "expr", expression=node, depends_on=names(node) - SPECIAL_NAMES)
+        return Compiled(name, column, "expr", expression=node, depends_on=names(node) - {"as_of"})
 
     def column_generator(self, path: Path_, name: str, column: Column) -> Compiled | None:
         gen_name = column.generator or ""
@@ -281,6 +294,21 @@ class _Compiler:
             return None
         return table, column
 
+    def column_aggregate(self, path: Path_, name: str, column: Column) -> Compiled | None:
+        target = self._target((*path, "of"), column.of or "") if column.of else None
+        if column.of is None:
+            self.problem((*path, "of"), "an aggregate needs of: child_table.column", "e.g. of: lines.line_total")
+        if target is None:
+            return None
+        table, col = target
+        return Compiled(name, column, "aggregate", target_table=table, target_column=col)
+
+    def column_window(self, path: Path_, name: str, column: Column) -> Compiled | None:
+        if column.of is None:
+            self.problem((*path, "of"), "a window needs of: a column of the same table", "e.g. of: daily_return")
+            return None
+        return Compiled(name, column, "window", target_column=column.of, depends_on={column.of})
+
     def column_ref(self, path: Path_, name: str, column: Column) -> Compiled | None:
         target = self._target((*path, "ref"), column.ref or "")
         if target is None:
@@ -315,9 +343,15 @@ class _Compiler:
         table = path[-1] if path else ""
         declared = set(self.spec.tables[table].columns) if table in self.spec.tables else set()
         declared |= {b.split(".", 1)[1] for b in self.broken if b.startswith(f"{table}.")}
+        has_parent = table in self.spec.tables and not isinstance(self.spec.tables[table].rows, int)
         for name, col in columns.items():
             for dep in sorted(col.depends_on):
-                if dep not in columns and dep not in declared:  # a declared column that failed is reported already
+                if dep in columns or dep in declared:  # a declared column that failed is reported already
+                    continue
+                if dep in SIBLING_NAMES and not has_parent:
+                    self.problem((*path, "columns", name), f"'{dep}' needs a table with rows per a parent",
+                                 "ordinal and siblings count rows among the children of one parent")
+                elif dep not in SPECIAL_NAMES:
                     self.problem((*path, "columns", name), f"reads unknown column '{dep}'",
                                  suggest(dep, set(columns)) or "name a column of the same table")
         graph = {name: {d for d in col.depends_on if d in columns} for name, col in columns.items()}
@@ -351,6 +385,36 @@ class _Compiler:
                 col.depends_on = {col.via}
         for model in tables.values():
             model.order = self.column_order(("tables", model.name), model.columns)
+            self.check_shapes(model, tables)
+        cycle = find_cycle(column_graph(tables))
+        if cycle:
+            table, column = cycle[0]
+            shown = " -> ".join(f"{t}.{c}" for t, c in cycle)
+            where = ("tables", table) if column == ROWS else ("tables", table, "columns", column)
+            self.problem(where, f"values depend on themselves: {shown}",
+                         "break the loop: one of these columns must not read the others")
+
+    def check_shapes(self, model: TableModel, tables: dict[str, TableModel]) -> None:
+        """Aggregates read children, windows and sibling positions need a parent, where reads the parent."""
+        path: Path_ = ("tables", model.name)
+        for name, col in model.columns.items():
+            if col.kind == "aggregate" and col.target_table in tables:
+                child = tables[col.target_table]
+                if child.parent != model.name:
+                    self.problem((*path, "columns", name, "of"), f"'{col.target_table}' is not a child of "
+                                 f"'{model.name}'", f"aggregate over a table with rows: {{per: {model.name}}}")
+            if col.kind == "window":
+                if model.parent is None:
+                    self.problem((*path, "columns", name, "window"), "a window needs a table with rows per a parent",
+                                 "windows run over the children of one parent, in order")
+                elif col.target_column not in model.columns:
+                    self.problem((*path, "columns", name, "of"), f"unknown column '{col.target_column}'",
+                                 suggest(col.target_column or "", set(model.columns)))
+        if model.where is not None and model.parent in tables:
+            parent_columns = set(tables[model.parent].columns)
+            for ref in sorted(names(model.where) - parent_columns - SPECIAL_NAMES):
+                self.problem((*path, "rows", "where"), f"reads unknown column '{ref}' of '{model.parent}'",
+                             suggest(ref, parent_columns) or "where reads the parent's columns")
 
     def check_choose(self, path: Path_, model: TableModel, col: Compiled, tables: dict[str, TableModel]) -> None:
         target = tables.get(col.target_table or "")
@@ -363,6 +427,9 @@ class _Compiler:
         if col.choose in ("first_of_parent", "random_of_parent") and not siblings:
             self.problem((*path, "choose"), f"'{col.choose}' needs this table and '{col.target_table}' to share "
                          "a rows.per parent", "give both tables the same per: parent")
+        if col.choose == "distinct" and (model.parent is None or col.target_table == model.parent):
+            self.problem((*path, "choose"), "'distinct' picks different rows of another table for the children of "
+                         "one parent", "give this table rows: {per: ...} and reference a table other than the parent")
         if col.choose == "weighted":
             if not col.spec.weight_by:
                 self.problem((*path, "weight_by"), "choose: weighted needs weight_by (a numeric column of the target)")
@@ -377,7 +444,7 @@ class _Compiler:
         for name, model in tables.items():
             deps = {model.parent} if model.parent else set()
             for col in model.columns.values():
-                if col.target_table and col.target_table != name:
+                if col.target_table and col.target_table != name and col.kind != "aggregate":
                     deps.add(col.target_table)
                 if col.kind == "ref" and col.choose in ("first_of_parent", "random_of_parent"):
                     deps.add(col.target_table or "")

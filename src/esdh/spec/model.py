@@ -23,7 +23,7 @@ Bound = StrictInt | StrictFloat | dt.date | str
 
 UNION_TAGS = {"number", "distribution", "per_parent"}  # pydantic puts these in error locations; not user paths
 COLUMN_KEYS = {"generator", "expr", "ref", "lookup", "value", "type", "null_rate", "unique", "description",
-               "check", "choose", "weight_by", "hidden", "via"}
+               "check", "choose", "weight_by", "hidden", "via", "aggregate", "window", "of", "round"}
 COLUMN_TYPES = ("string", "integer", "number", "boolean", "date", "datetime")
 
 
@@ -58,20 +58,29 @@ class Column(BaseModel):
     unique: StrictBool = False
     description: str | None = None
     check: Check | None = None
-    choose: Literal["uniform", "zipf", "weighted", "parent", "first_of_parent", "random_of_parent"] | None = None
+    choose: Literal["uniform", "zipf", "weighted", "parent", "first_of_parent", "random_of_parent",
+                    "distinct"] | None = None
+    aggregate: Literal["sum", "count", "mean", "min", "max", "first", "last"] | None = None
+    window: Literal["cumsum", "cumprod", "cummax", "cummin", "lag", "lead", "first", "last"] | None = None
+    of: str | None = None  # aggregate: child_table.column; window: a column of the same table
+    round: StrictInt | None = Field(default=None, ge=0, le=12)  # decimals of an aggregate or window
     weight_by: str | None = None
     via: str | None = None
     hidden: StrictBool = False
 
     @property
     def params(self) -> dict[str, Any]:
-        """The generator's parameters: every key that is not a column key."""
-        return dict(self.model_extra or {})
+        """The generator's parameters: every key that is not a column key (``round`` goes to the
+        generator too, since numeric generators take it)."""
+        extra = dict(self.model_extra or {})
+        if self.round is not None and self.generator is not None:
+            extra["round"] = self.round
+        return extra
 
     @property
     def source(self) -> str:
         """Which kind of column this is."""
-        for kind in ("generator", "expr", "ref", "lookup"):
+        for kind in ("generator", "expr", "ref", "lookup", "aggregate", "window"):
             if getattr(self, kind) is not None:
                 return kind
         return "value"
@@ -97,6 +106,7 @@ class RowsPer(_Strict):
     per: Name
     count: Annotated[Annotated[StrictInt, Tag("number")] | Annotated[Count, Tag("distribution")],
                      Discriminator(lambda v: "distribution" if isinstance(v, dict | Count) else "number")] = 1
+    where: str | None = None  # an expression over the parent's columns: parents where it is false get none
 
 
 class Rule(_Strict):
@@ -124,6 +134,13 @@ class Table(_Strict):
         return [self.primary_key] if isinstance(self.primary_key, str) else list(self.primary_key)
 
 
+class Version(_Strict):
+    """A later version of the dataset: the same spec with some values changed on purpose (evolution)."""
+
+    description: str | None = None
+    changes: dict[str, Any] = Field(min_length=1)  # dotted path in the spec -> new value
+
+
 class Spec(_Strict):
     """A dataset spec."""
 
@@ -136,6 +153,7 @@ class Spec(_Strict):
     as_of: Annotated[dt.date, Field(strict=False)]
     synthetic_source: str | None = None
     tables: dict[Name, Table] = Field(min_length=1)
+    versions: dict[str, Version] = Field(default_factory=dict)
 
     @field_validator("version", mode="before")
     @classmethod
