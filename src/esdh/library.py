@@ -18,16 +18,17 @@ from esdh.spec.load import load_spec
 SpecSource = str | Path | dict[str, Any] | Dataset
 
 
-def load(source: SpecSource) -> Dataset:
-    """A checked spec from a file, a built-in dataset name, YAML text or a mapping."""
-    return source if isinstance(source, Dataset) else load_spec(source)
+def load(source: SpecSource, version: str | None = None) -> Dataset:
+    """A checked spec from a file, a built-in dataset name, YAML text or a mapping; ``version`` picks
+    one of the versions it declares."""
+    return source if isinstance(source, Dataset) else load_spec(source, version)
 
 
 def plan(source: SpecSource, *, seed: int | None = None, randomize: bool = False, scale: float = 1.0,
          rows: dict[str, int] | None = None, tables: list[str] | None = None,
-         chunk_size: int = DEFAULT_CHUNK_SIZE) -> Plan:
+         chunk_size: int = DEFAULT_CHUNK_SIZE, version: str | None = None) -> Plan:
     """Resolve a spec into row counts and chunks; ``randomize`` draws a fresh seed (reported in the plan)."""
-    dataset = load(source)
+    dataset = load(source, version)
     if randomize:
         seed = random_seed()
     return build_plan(dataset, seed=seed, scale=scale, rows=rows, tables=tables, chunk_size=chunk_size,

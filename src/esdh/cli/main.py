@@ -59,10 +59,12 @@ def split_tables(values: tuple[str, ...]) -> list[str] | None:
 @click.option("--tables", multiple=True, metavar="T[,T]", help="write only these tables")
 @click.option("--format", "formats", default="parquet", show_default=True, help=FORMATS_HELP)
 @click.option("--chunk-size", type=click.IntRange(min=1), default=262_144, show_default=True)
+@click.option("--version", "version", help="a version the spec declares under versions: (evolution)")
 @click.option("--no-check", is_flag=True, help="skip checking the output against the spec")
 @click.option("--quiet", "-q", is_flag=True, help="no progress bar")
 def generate(dataset: str, out: Path, seed: int | None, randomize: bool, scale: float, rows: tuple[str, ...],
-             tables: tuple[str, ...], formats: str, chunk_size: int, no_check: bool, quiet: bool) -> None:
+             tables: tuple[str, ...], formats: str, chunk_size: int, version: str | None, no_check: bool,
+             quiet: bool) -> None:
     """Generate DATASET (a built-in name or a spec file) into a folder."""
     from esdh import library
     from esdh.cli.progress import progress_bar
@@ -70,7 +72,7 @@ def generate(dataset: str, out: Path, seed: int | None, randomize: bool, scale: 
     if seed is not None and randomize:
         raise click.UsageError("give --seed or --randomize, not both")
     plan = library.plan(dataset, seed=seed, randomize=randomize, scale=scale, rows=parse_rows(rows),
-                        tables=split_tables(tables), chunk_size=chunk_size)
+                        tables=split_tables(tables), chunk_size=chunk_size, version=version)
     click.echo(f"seed: {plan.seed}{' (randomized)' if plan.randomized else ''}")
     with progress_bar(plan, enabled=not quiet) as progress:
         result = library.generate(plan, out, formats=parse_formats(formats), check=not no_check,

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from esdh.errors import SpecError, SpecProblem
 from esdh.spec.compile import Dataset, compile_spec, suggest
 from esdh.spec.model import UNION_TAGS, Column, Spec, Table
+from esdh.spec.versions import apply_version
 from esdh.spec.yamlsource import SourceMap, load_yaml, read_yaml
 
 
@@ -119,8 +120,9 @@ def _as_date(value: Any) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date(2000, 1, 1)
 
 
-def load_spec(source: str | Path | dict[str, Any]) -> Dataset:
-    """Load and check a spec: a path to a YAML file, a built-in pack name, YAML text or a mapping."""
+def load_spec(source: str | Path | dict[str, Any], version: str | None = None) -> Dataset:
+    """Load and check a spec: a path to a YAML file, a built-in pack name, YAML text or a mapping;
+    ``version`` picks one of the versions the spec declares (default: its base version)."""
     if isinstance(source, dict):
         smap = SourceMap("<mapping>")
         data = source
@@ -137,6 +139,7 @@ def load_spec(source: str | Path | dict[str, Any]) -> Dataset:
         data, smap = read_yaml(path)
     else:
         data, smap = load_yaml(str(source), "<text>")
+    data = apply_version(data, smap, version)
     spec, problems, broken = parse_spec(data, smap)
     return compile_spec(spec, smap, problems, broken)
 

@@ -163,4 +163,4 @@ class Spec(_Strict):
     @property
     def marker(self) -> str:
         """The provenance marker written on every row of every table."""
-        return self.synthetic_source or f"esdh {self.dataset} {self.version}"
+        return self.synthetic_source or f"synthetic: esdh {self.dataset}"

@@ -13,8 +13,8 @@ SCHEMA_ID = "https://esdh.dev/schema/spec-v1.json"
 
 
 def _column_variants(column_schema: dict[str, Any], defs: dict[str, Any]) -> list[dict[str, Any]]:
-    common = {k: v for k, v in column_schema["properties"].items() if k not in ("generator", "expr", "ref",
-                                                                                "lookup", "value")}
+    own = ("generator", "expr", "ref", "lookup", "value", "aggregate", "window", "of")
+    common = {k: v for k, v in column_schema["properties"].items() if k not in own}
     variants = []
     for name, cls in sorted(registry().items()):
         params = cls.Params.model_json_schema(ref_template="#/$defs/{model}")
@@ -33,6 +33,11 @@ def _column_variants(column_schema: dict[str, Any], defs: dict[str, Any]) -> lis
                       {"type": "string", "description": description}, **common}
         variants.append({"title": kind, "type": "object", "properties": properties, "required": [kind],
                          "additionalProperties": False})
+    for kind, description in (("aggregate", "a per-parent aggregate of a child table's column"),
+                              ("window", "a running value over the siblings of one parent, in row order")):
+        properties = {kind: column_schema["properties"][kind], "of": column_schema["properties"]["of"], **common}
+        variants.append({"title": kind, "description": description, "type": "object", "properties": properties,
+                         "required": [kind, "of"], "additionalProperties": False})
     return variants
 
 
