@@ -67,6 +67,9 @@ class Dataset:
         looked up through its vehicle.
         """
         col = self.tables[table].columns.get(column)
+        if col is not None and col.spec.references:
+            target_table, _, target_column = col.spec.references.partition(".")
+            return target_table, target_column
         if col is None or col.kind not in ("ref", "lookup"):
             return None
         target = (col.target_table or "", col.target_column or "")
@@ -225,6 +228,8 @@ class _Compiler:
                              suggest(key, COLUMN_KEYS) or f"parameters only apply to generators; {kind} columns take "
                              "none")
             return None
+        if column.references:
+            self._target((*path, "references"), column.references)
         if column.check and column.check.pattern:
             try:
                 re.compile(column.check.pattern)

@@ -23,7 +23,8 @@ Bound = StrictInt | StrictFloat | dt.date | str
 
 UNION_TAGS = {"number", "distribution", "per_parent"}  # pydantic puts these in error locations; not user paths
 COLUMN_KEYS = {"generator", "expr", "ref", "lookup", "value", "type", "null_rate", "unique", "description",
-               "check", "choose", "weight_by", "hidden", "via", "aggregate", "window", "of", "round"}
+               "check", "choose", "weight_by", "hidden", "via", "aggregate", "window", "of", "round",
+               "references"}
 COLUMN_TYPES = ("string", "integer", "number", "boolean", "date", "datetime")
 
 
@@ -63,6 +64,7 @@ class Column(BaseModel):
     aggregate: Literal["sum", "count", "mean", "min", "max", "first", "last"] | None = None
     window: Literal["cumsum", "cumprod", "cummax", "cummin", "lag", "lead", "first", "last"] | None = None
     of: str | None = None  # aggregate: child_table.column; window: a column of the same table
+    references: str | None = None  # declares a foreign key (table.column) for a column computed by value
     round: StrictInt | None = Field(default=None, ge=0, le=12)  # decimals of an aggregate or window
     weight_by: str | None = None
     via: str | None = None
