@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from esdh.errors import EsdhError
+from esdh.expr.functions import round_decimals
 
 if TYPE_CHECKING:
     from esdh.engine.frame import Frame
@@ -88,7 +89,7 @@ def window_over_siblings(frame: Frame, col: Compiled) -> pa.Array:
     segment = np.repeat(np.arange(len(parents)), count)
     result = _scan(col.spec.window or "", values, segment, starts, f"{frame.table}.{col.name}")
     if col.spec.round is not None and pa.types.is_floating(result.type):
-        result = pc.round(result, col.spec.round)
+        result = round_decimals(result, col.spec.round)
     return result.take(pa.array(np.searchsorted(rows, frame.rows)))
 
 

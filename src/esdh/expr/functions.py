@@ -99,7 +99,22 @@ def _lpad(s: Value, width: Value, char: Value) -> Value:
 
 @_fn("round", 1, 2, "round(x, digits): round half to even at the given decimals")
 def _round(x: Value, digits: Value | None = None) -> Value:
-    return pc.round(x, 0 if digits is None else literal(digits, "round", "digits"), round_mode="half_to_even")
+    return round_decimals(x, 0 if digits is None else literal(digits, "round", "digits"))
+
+
+def round_decimals(x: Value, digits: int) -> Value:
+    """Round half to even at ``digits`` decimals to the double nearest the decimal result.
+
+    ``rint(x * 10^d) / 10^d`` divides an exact integer by an exact power of ten, and IEEE division is
+    correctly rounded, so 895.93 comes out as the double nearest 895.93 (Arrow's own round can give
+    895.9300000000001, which then shows in CSV and breaks sums "to the cent").
+    """
+    if not pa.types.is_floating(x.type):
+        return x
+    if isinstance(x, pa.Scalar):
+        return pa.scalar(None if not x.is_valid else float(np.round(x.as_py(), digits)), x.type)
+    values = np.round(x.to_numpy(zero_copy_only=False), digits)
+    return pa.array(values, x.type, mask=~x.is_valid().to_numpy(zero_copy_only=False) if x.null_count else None)
 
 
 @_fn("floor", 1, 1, "floor(x)")
