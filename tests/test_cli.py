@@ -17,6 +17,7 @@ from esdh.cli.main import cli
 from esdh.packs import pack_path
 
 ROOT = Path(__file__).resolve().parents[1]
+METADATA_FILES = ["schema_metadata.json", "generation_lineage.yaml", "lineage_events.json"]
 
 
 def _run(runner: CliRunner, *args: str) -> str:
@@ -39,7 +40,7 @@ def test_readme_generate_command_works_as_written(tmp_path: Path, runner: CliRun
     out = tmp_path / "out" / "insurance"
     names = sorted(p.name for p in out.iterdir())
     assert names == sorted([f"{t}.{ext}" for t in ("persons", "vehicles", "profiles", "policies", "claims")
-                            for ext in ("parquet", "csv")] + ["datapackage.json"])
+                            for ext in ("parquet", "csv")] + [*METADATA_FILES, "datapackage.json"])
 
 
 def test_generate_prints_seed_files_and_counts(tmp_path: Path, runner: CliRunner) -> None:
@@ -67,8 +68,8 @@ def test_scale_and_tables(tmp_path: Path, runner: CliRunner) -> None:
     output = _run(runner, "generate", "insurance", "--out", str(tmp_path / "o"), "--scale", "2.5",
                   "--tables", "persons,claims")
     assert "persons: 500 rows" in output
-    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["claims.parquet", "datapackage.json",
-                                                                   "persons.parquet"]
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == sorted(
+        ["claims.parquet", "datapackage.json", "persons.parquet", *METADATA_FILES])
 
 
 def test_csv_has_lf_line_ends_and_a_header(tmp_path: Path, runner: CliRunner) -> None:
@@ -99,12 +100,14 @@ def test_datapackage_describes_every_file(tmp_path: Path, runner: CliRunner) -> 
     manifest = json.loads((folder / "datapackage.json").read_text())
     assert manifest["$schema"] == "https://datapackage.org/profiles/2.0/datapackage.json"
     assert manifest["name"] == "insurance" and manifest["version"] == "1.0.0"
-    assert {r["path"] for r in manifest["resources"]} == {p.name for p in folder.iterdir()} - {"datapackage.json"}
+    # all but itself and the run's events (written after it, and different in every run)
+    assert {r["path"] for r in manifest["resources"]} == {p.name for p in folder.iterdir()} - {
+        "datapackage.json", "lineage_events.json"}
     for resource in manifest["resources"]:
         data = (folder / resource["path"]).read_bytes()
         assert resource["bytes"] == len(data)
         assert resource["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
-        assert resource["schema"]["fields"]
+        assert resource.get("type") != "table" or resource["schema"]["fields"]
     by_name = {r["name"]: r for r in manifest["resources"]}
     vehicles = by_name["vehicles"]["schema"]
     assert vehicles["primaryKey"] == ["vehicle_id"]

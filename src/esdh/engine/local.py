@@ -213,12 +213,20 @@ def generate_to_folder(plan: Plan, out: Path, formats: list[str], progress: Prog
                        check: bool = True) -> Result:
     """Generate the plan's tables into ``out`` (written aside, published atomically). With ``check``,
     the output is checked against the spec and not published if any check fails."""
+    from esdh.runs.dictionary import write_schema_metadata
+    from esdh.runs.lineage import LineageRecorder
+
     formats = check_formats(formats)
     name = plan.dataset.spec.dataset.lower()
+    lineage = LineageRecorder(plan, formats, Path(out).resolve())  # load_spec and plan steps, START event
     with staged_folder(Path(out), name) as staging:
         written, results = write_tables(plan, staging, formats, progress, check)
-        manifest = build_manifest(plan, staging, written, formats)
+        lineage.tables(staging, written, results, check)
+        extra = [lineage.wrote("schema_metadata", staging, write_schema_metadata(staging, plan, written)),
+                 lineage.write(staging)]
+        manifest = build_manifest(plan, staging, written, formats, extra_files=extra, hashes=lineage.hashes)
         write_manifest(staging / MANIFEST, manifest)
+        lineage.complete(staging, written)
     final = Path(out).resolve()
     for table in written:
         table.files = {fmt: final / path.name for fmt, path in table.files.items()}

@@ -110,10 +110,24 @@ def versions() -> dict[str, str]:
     return found
 
 
-def build_manifest(plan: Plan, folder: Path, written: list[WrittenTable], formats: list[str]) -> dict[str, Any]:
-    """The datapackage.json content for files already in ``folder``."""
+_MEDIATYPES = {".json": "application/json", ".yaml": "application/yaml"}
+
+
+def file_resource(folder: Path, path: Path, digest: str | None = None) -> dict[str, Any]:
+    """A non-table resource (a metadata file of the folder): path, bytes and sha256 hash."""
+    return {"name": path.stem.lower(), "path": path.relative_to(folder).as_posix(), "format": path.suffix[1:],
+            "mediatype": _MEDIATYPES.get(path.suffix, "application/octet-stream"), "encoding": "utf-8",
+            "bytes": path.stat().st_size, "hash": "sha256:" + (digest or sha256_file(path))}
+
+
+def build_manifest(plan: Plan, folder: Path, written: list[WrittenTable], formats: list[str],
+                   extra_files: list[Path] | None = None, hashes: dict[Path, str] | None = None) -> dict[str, Any]:
+    """The datapackage.json content for files already in ``folder``; ``extra_files`` (metadata files
+    such as the data dictionary) are listed after the tables. ``hashes``: sha256 hex digests already
+    computed, by path, so that no file is read twice."""
     from esdh.sinks.files import FORMATS
 
+    hashes = hashes or {}
     spec = plan.dataset.spec
     primary = formats[0]
     resource_of = {w.name: w.name.lower() for w in written}
@@ -133,13 +147,18 @@ def build_manifest(plan: Plan, folder: Path, written: list[WrittenTable], format
             if fmt != "parquet":
                 resource["encoding"] = "utf-8"
             resource["bytes"] = path.stat().st_size
-            resource["hash"] = "sha256:" + sha256_file(path)
+            resource["hash"] = "sha256:" + (hashes.get(path) or sha256_file(path))
             if model.spec.description:
                 resource["description"] = model.spec.description
             resource["schema"] = schema
             resource["esdh:rows"] = table.rows
             resource["esdh:fingerprint"] = table.fingerprint
             resources.append(resource)
+    for path in extra_files or []:
+        resource = file_resource(folder, path, hashes.get(path))
+        if any(r["name"] == resource["name"] for r in resources):  # a table of the same name
+            resource["name"] = f"esdh-{resource['name']}"
+        resources.append(resource)
     return {
         "$schema": PROFILE,
         "name": spec.dataset.lower(),
