@@ -132,6 +132,47 @@ def _abs(x: Value) -> Value:
     return pc.abs(x)
 
 
+def _floating(x: Value) -> Value:
+    return pc.cast(x, pa.float64()) if not pa.types.is_floating(x.type) else x
+
+
+@_fn("exp", 1, 1, "exp(x): e to the power x")
+def _exp(x: Value) -> Value:
+    return pc.exp(_floating(x))
+
+
+@_fn("ln", 1, 1, "ln(x): natural logarithm (null for x <= 0)")
+def _ln(x: Value) -> Value:
+    x = _floating(x)
+    return pc.if_else(pc.greater(x, 0), pc.ln(pc.max_element_wise(x, 1e-300)), pa.scalar(None, pa.float64()))
+
+
+@_fn("sqrt", 1, 1, "sqrt(x): square root (null for x < 0)")
+def _sqrt(x: Value) -> Value:
+    x = _floating(x)
+    return pc.if_else(pc.greater_equal(x, 0), pc.sqrt(pc.max_element_wise(x, 0.0)), pa.scalar(None, pa.float64()))
+
+
+@_fn("power", 2, 2, "power(x, y): x to the power y")
+def _power(x: Value, y: Value) -> Value:
+    return pc.power(_floating(x), _floating(y))
+
+
+@_fn("sin", 1, 1, "sin(x): sine of x radians")
+def _sin(x: Value) -> Value:
+    return pc.sin(_floating(x))
+
+
+@_fn("cos", 1, 1, "cos(x): cosine of x radians")
+def _cos(x: Value) -> Value:
+    return pc.cos(_floating(x))
+
+
+@_fn("pi", 0, 0, "pi(): 3.14159...")
+def _pi() -> Value:
+    return pa.scalar(float(np.pi))
+
+
 @_fn("int", 1, 1, "int(x): truncate to an integer")
 def _int(x: Value) -> Value:
     if pa.types.is_floating(x.type):
@@ -209,6 +250,30 @@ def _year(d: Value) -> Value:
 @_fn("month", 1, 1, "month(d)")
 def _month(d: Value) -> Value:
     return pc.month(d)
+
+
+@_fn("weekday", 1, 1, "weekday(d): day of the week, Monday 0 to Sunday 6")
+def _weekday(d: Value) -> Value:
+    return pc.day_of_week(d)
+
+
+@_fn("day_of_year", 1, 1, "day_of_year(d): 1 to 366")
+def _day_of_year(d: Value) -> Value:
+    return pc.day_of_year(d)
+
+
+@_fn("hour", 1, 1, "hour(t): hour of a timestamp, 0 to 23")
+def _hour(t: Value) -> Value:
+    return pc.hour(t)
+
+
+@_fn("add_seconds", 2, 2, "add_seconds(t, n): a timestamp n seconds later")
+def _add_seconds(t: Value, n: Value) -> Value:
+    if pa.types.is_date(t.type):
+        t = pc.cast(t, pa.timestamp("s"))
+    seconds = pc.cast(pc.cast(t, pa.timestamp("s")), pa.int64())
+    shifted = pc.add(seconds, pc.cast(pc.floor(_floating(n)), pa.int64()))
+    return pc.cast(shifted, pa.timestamp("s"))
 
 
 @_fn("day", 1, 1, "day(d): day of month")
