@@ -15,6 +15,7 @@ from esdh.engine.sequences import aggregate_children, window_over_siblings
 from esdh.errors import EsdhError
 from esdh.expr import evaluate
 from esdh.generators.base import Context
+from esdh.generators.numeric import zipf_cdf
 from esdh.plan.planner import Plan
 from esdh.rng import Permutation, Stream, derive_key
 from esdh.spec.columns import Compiled
@@ -158,9 +159,8 @@ class Frame:
             offset = 0 if col.choose == "first_of_parent" else stream.integers(self.rows, np.maximum(count, 1))
             return np.where(count > 0, first + offset, -1)
         if col.choose == "zipf":
-            from scipy import stats
-
-            ranks = stats.zipfian(a=1.1, n=size).ppf(stream.uniform(self.rows)).astype(np.int64) - 1
+            cdf = zipf_cdf(1.1, size)
+            ranks = np.minimum(np.searchsorted(cdf, stream.uniform(self.rows), side="left"), size - 1)
             shuffle = Permutation(derive_key(self.plan.seed, target, "popularity"), size)
             return shuffle(ranks)
         if col.choose == "weighted":

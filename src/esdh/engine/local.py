@@ -22,12 +22,17 @@ from esdh.sinks.files import FORMATS, WriteHints
 Progress = Callable[[str, int, int], None]  # (table, rows done, rows total)
 
 
+def table_frames(plan: Plan, table: str) -> Iterator[Frame]:
+    """One frame per chunk of the table, in row order."""
+    for start, stop in plan.chunks(table):
+        yield Frame(plan, table, np.arange(start, stop, dtype=np.int64))
+
+
 def table_batches(plan: Plan, table: str, hidden: bool = False) -> Iterator[pa.RecordBatch]:
     """The table's visible (or all) columns, one record batch per chunk, in row order."""
     model = plan.dataset.tables[table]
     columns = list(model.columns) if hidden else model.visible_columns
-    for start, stop in plan.chunks(table):
-        frame = Frame(plan, table, np.arange(start, stop, dtype=np.int64))
+    for frame in table_frames(plan, table):
         yield frame.batch(columns)
 
 
@@ -143,9 +148,11 @@ def write_table(plan: Plan, table: str, folder: Path, formats: list[str],
     fingerprint = Fingerprint()
     total = plan.rows[table]
     try:
-        for full in table_batches(plan, table, hidden=checks is not None):
+        columns = list(plan.dataset.tables[table].columns) if checks is not None else schema.names
+        for frame in table_frames(plan, table):
+            full = frame.batch(columns)
             if checks is not None:
-                checks.update(full, written.rows)
+                checks.update(full, written.rows, frame.values)
             batch = full.select(schema.names)
             batch = batch.cast(schema) if batch.schema != schema else batch
             for writer in writers.values():

@@ -56,6 +56,12 @@ def aggregate_children(frame: Frame, col: Compiled) -> pa.Array:
         pick = np.where(empty, 0, (ends - count) if how == "first" else ends - 1)
         out = values.take(pa.array(pick)) if len(values) else pa.nulls(n, values.type)
         return pc.if_else(pa.array(empty), pa.scalar(None, out.type), out) if empty.any() else out
+    temporal = pa.types.is_temporal(values.type)
+    if temporal and how in ("min", "max"):  # dates and timestamps reduce as their integer ticks
+        physical = pa.int32() if pa.types.is_date32(values.type) else pa.int64()
+        ticks = _numbers(pc.cast(values, physical), "")
+        out = _reduce_extreme(how, ticks, count, empty)
+        return pc.if_else(pa.array(empty), pa.scalar(None, physical), pa.array(out, physical)).cast(values.type)
     data = _numbers(values, f"{frame.table}.{col.name}")
     group = np.repeat(np.arange(n), count)
     if how in ("sum", "mean"):
@@ -64,16 +70,20 @@ def aggregate_children(frame: Frame, col: Compiled) -> pa.Array:
         if how == "sum" and pa.types.is_integer(values.type):
             return pa.array(np.bincount(group, weights=data, minlength=n).round().astype(np.int64))
     else:
-        result = np.zeros(n, dtype=np.float64 if data.dtype.kind == "f" else np.int64)
-        segment_starts = (np.cumsum(count) - count)[~empty]
-        if len(data):
-            reducer = np.maximum if how == "max" else np.minimum
-            result[~empty] = reducer.reduceat(data, segment_starts)
+        result = _reduce_extreme(how, data, count, empty)
     if col.spec.round is not None and result.dtype.kind == "f":
         result = np.round(result, col.spec.round)
     out = pa.array(result)
     nulls = empty if how != "sum" else None
     return pc.if_else(pa.array(nulls), pa.scalar(None, out.type), out) if nulls is not None and nulls.any() else out
+
+
+def _reduce_extreme(how: str, data: np.ndarray, count: np.ndarray, empty: np.ndarray) -> np.ndarray:
+    result = np.zeros(len(count), dtype=np.float64 if data.dtype.kind == "f" else np.int64)
+    if len(data):
+        reducer = np.maximum if how == "max" else np.minimum
+        result[~empty] = reducer.reduceat(data, (np.cumsum(count) - count)[~empty])
+    return result
 
 
 def window_over_siblings(frame: Frame, col: Compiled) -> pa.Array:

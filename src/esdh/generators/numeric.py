@@ -6,6 +6,7 @@ clipping, so there is no spike of values at a bound.
 
 from __future__ import annotations
 
+import functools
 from functools import cached_property
 from typing import Literal
 
@@ -227,6 +228,25 @@ class Zipf(_Distribution):
 
     def frozen(self):
         return stats.zipfian(a=self.p.s, n=self.p.n)
+
+    def sample(self, uniforms: np.ndarray) -> np.ndarray:
+        """Inverse transform through a cached table of the bounded CDF (scipy's ppf is iterative and
+        slow), truncated to [min, max]."""
+        cdf = zipf_cdf(self.p.s, self.p.n)
+        low = 1 if self.p.min is None else max(1, int(np.ceil(self.p.min)))
+        high = self.p.n if self.p.max is None else min(self.p.n, int(np.floor(self.p.max)))
+        lo_cdf = cdf[low - 2] if low >= 2 else 0.0
+        target = lo_cdf + uniforms * (cdf[high - 1] - lo_cdf)
+        ranks = np.searchsorted(cdf, target, side="left") + 1
+        return np.clip(ranks, low, high).astype(np.float64)
+
+
+@functools.lru_cache(maxsize=16)
+def zipf_cdf(s: float, n: int) -> np.ndarray:
+    """Cumulative probabilities of ranks 1..n with P(k) proportional to k^-s."""
+    weights = np.arange(1, n + 1, dtype=np.float64) ** -s
+    cdf = np.cumsum(weights)
+    return cdf / cdf[-1]
 
 
 class EmpiricalParams(Params):

@@ -83,7 +83,9 @@ class RowChecks:
                 sample["value"] = _plain(values[int(index)].as_py())
             result.samples.append(sample)
 
-    def update(self, batch: pa.RecordBatch, start: int) -> None:
+    def update(self, batch: pa.RecordBatch, start: int, extra: Any = None) -> None:
+        """Check rows [start, start + len(batch)); ``extra(name)`` supplies names a rule reads that are
+        not columns of the batch (row_index, ordinal, siblings)."""
         keys = set(self.model.spec.primary_key_columns)
         for name in batch.schema.names:  # hidden columns too: their checks hold as well
             col = self.model.columns[name]
@@ -99,7 +101,8 @@ class RowChecks:
                 self._record("max", name, pc.less_equal(values, _coerce(check.max, values.type)), values, start)
             if check.enum is not None:
                 allowed = pa.array(check.enum).cast(values.type)
-                self._record("enum", name, pc.is_in(values, value_set=allowed), values, start)
+                ok = pc.or_kleene(pc.is_in(values, value_set=allowed), pc.is_null(values))  # nulls pass
+                self._record("enum", name, ok, values, start)
             if check.pattern is not None:
                 ok = pc.match_substring_regex(values, f"^(?:{check.pattern})$")
                 self._record("pattern", name, ok, values, start)
@@ -113,7 +116,13 @@ class RowChecks:
             columns = dict(zip(batch.schema.names, batch.columns, strict=True))
 
             def resolve(name: str) -> pa.Array | pa.Scalar:
-                return self.as_of if name == "as_of" else columns[name]
+                if name in columns:
+                    return columns[name]
+                if name == "as_of":
+                    return self.as_of
+                if extra is not None:
+                    return extra(name)
+                raise KeyError(name)
 
             for rule_name, node in self.rules:
                 ok = evaluate(node, resolve)

@@ -131,7 +131,12 @@ def load_spec(source: str | Path | dict[str, Any], version: str | None = None) -
         path = Path(source)
         if not path.exists():
             raise SpecError([SpecProblem("", f"spec file not found: {path}", "check the path", str(path))])
-        data, smap = read_yaml(path)
+        if path.is_dir():  # a seed-003 folder (dataset.yaml, schema.yaml, evolution.yaml), translated
+            from esdh.spec.seed003 import read_seed003_folder
+
+            data, smap = read_seed003_folder(path)
+        else:
+            data, smap = read_yaml(path)
     elif isinstance(source, str) and "\n" not in source:
         from esdh.packs import pack_path
 
