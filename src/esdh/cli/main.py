@@ -65,7 +65,7 @@ def split_tables(values: tuple[str, ...]) -> list[str] | None:
 def generate(dataset: str, out: Path, seed: int | None, randomize: bool, scale: float, rows: tuple[str, ...],
              tables: tuple[str, ...], formats: str, chunk_size: int, version: str | None, no_check: bool,
              quiet: bool) -> None:
-    """Generate DATASET (a built-in name or a spec file) into a folder."""
+    """Generate DATASET (a built-in name, a spec file or a seed-003 folder) into a folder."""
     from esdh import library
     from esdh.cli.progress import progress_bar
 

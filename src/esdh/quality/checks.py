@@ -59,6 +59,8 @@ def _plain(value: Any) -> Any:
 def _coerce(bound: Any, type_: pa.DataType) -> pa.Scalar:
     if (pa.types.is_date(type_) or pa.types.is_timestamp(type_)) and isinstance(bound, str):
         bound = dt.date.fromisoformat(bound)
+    if pa.types.is_integer(type_) and isinstance(bound, float) and not bound.is_integer():
+        return pa.scalar(bound, pa.float64())  # 2.5 bounds integers as a float; comparison promotes
     return pa.scalar(bound).cast(type_)
 
 
