@@ -216,3 +216,36 @@ def test_unknown_version_and_bad_change_paths() -> None:
 def test_construct_errors(body: str, message: str) -> None:
     with pytest.raises(SpecError, match=message):
         library.load("dataset: x\nas_of: 2026-01-01\ntables:\n" + body)
+
+
+def test_self_reference_hierarchy_has_no_cycles() -> None:
+    text = """\
+dataset: org
+as_of: 2026-01-01
+tables:
+  employees:
+    rows: 5000
+    primary_key: employee_id
+    columns:
+      employee_id: {generator: sequence, prefix: "E", width: 5}
+      name: {generator: last_name}
+      manager_id: {ref: employees.employee_id, choose: earlier}
+      manager_name: {lookup: employees.name}
+"""
+    rows = library.table(text, "employees").to_pylist()
+    manager = {r["employee_id"]: r["manager_id"] for r in rows}
+    name = {r["employee_id"]: r["name"] for r in rows}
+    assert rows[0]["manager_id"] is None and all(r["manager_id"] for r in rows[1:])
+    for row in rows[1:]:
+        assert row["manager_id"] < row["employee_id"]  # an earlier employee, never oneself
+        assert row["manager_name"] == name[row["manager_id"]]
+    for start in list(manager)[::250]:  # every chain reaches the top without looping
+        seen, node = set(), start
+        while node is not None:
+            assert node not in seen
+            seen.add(node)
+            node = manager[node]
+    with pytest.raises(SpecError, match="'earlier' picks an earlier row of the same table"):
+        library.load(text.replace("choose: earlier}\n      manager_name", "choose: earlier}\n      x: "
+                                  "{ref: other.id, choose: earlier}\n      manager_name") +
+                     "  other:\n    rows: 3\n    columns:\n      id: {generator: uuid}\n")

@@ -140,6 +140,9 @@ class Frame:
         stream = Stream.of(self.plan.seed, self.table, col.name, "ref")
         if col.choose == "parent":
             return self.plan.cardinality[self.table].parent_of(self.rows)
+        if col.choose == "earlier":  # a self-reference to a row before this one: a forest, never a cycle
+            earlier = np.floor(stream.uniform(self.rows) * self.rows).astype(np.int64)
+            return np.where(self.rows > 0, earlier, -1)
         if col.choose == "distinct":
             # a keyed bijection of the target's rows, entered at a per-parent offset: siblings (distinct
             # ordinals below the target size) always get distinct rows

@@ -432,6 +432,9 @@ class _Compiler:
         if col.choose in ("first_of_parent", "random_of_parent") and not siblings:
             self.problem((*path, "choose"), f"'{col.choose}' needs this table and '{col.target_table}' to share "
                          "a rows.per parent", "give both tables the same per: parent")
+        if col.choose == "earlier" and col.target_table != model.name:
+            self.problem((*path, "choose"), "'earlier' picks an earlier row of the same table (a hierarchy)",
+                         f"reference {model.name}.<key> or use uniform")
         if col.choose == "distinct" and (model.parent is None or col.target_table == model.parent):
             self.problem((*path, "choose"), "'distinct' picks different rows of another table for the children of "
                          "one parent", "give this table rows: {per: ...} and reference a table other than the parent")

@@ -60,7 +60,7 @@ class Column(BaseModel):
     description: str | None = None
     check: Check | None = None
     choose: Literal["uniform", "zipf", "weighted", "parent", "first_of_parent", "random_of_parent",
-                    "distinct"] | None = None
+                    "distinct", "earlier"] | None = None
     aggregate: Literal["sum", "count", "mean", "min", "max", "first", "last"] | None = None
     window: Literal["cumsum", "cumprod", "cummax", "cummin", "lag", "lead", "first", "last"] | None = None
     of: str | None = None  # aggregate: child_table.column; window: a column of the same table
