@@ -21,7 +21,7 @@ from esdh.engine.local import table_batches, write_tables
 from esdh.plan.planner import Plan
 from esdh.runs.datapackage import sha256_file
 from esdh.runs.folder import staged_folder
-from esdh.sinks.files import json_lines
+from esdh.sinks.files import JsonRenderer, joined
 
 SNAPSHOT_VERSION = "v0.1"
 SLUG = SNAPSHOT_VERSION.replace(".", "_")
@@ -63,11 +63,16 @@ def _write_entity_array(handle: Any, plan: Plan, table: str) -> None:
     """Stream a table as a JSON array into an open file."""
     handle.write(b"[")
     first = True
-    for batch in table_batches(plan, table):
-        for line in json_lines(batch).to_pylist():
+    renderer = JsonRenderer()
+    try:
+        for batch in table_batches(plan, table):
+            if not batch.num_rows:
+                continue
             handle.write(b"\n" if first else b",\n")
-            handle.write(line.encode("utf-8"))
+            handle.write(joined(renderer.lines(batch), b",\n")[:-2])  # whole chunks, no per-row Python
             first = False
+    finally:
+        renderer.close()
     handle.write(b"]" if first else b"\n]")
 
 

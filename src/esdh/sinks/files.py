@@ -82,16 +82,7 @@ class JsonRenderer:
         self._con.close()
 
 
-def json_lines(batch: pa.RecordBatch) -> pa.Array:
-    """One JSON object per row (a one-off renderer; writers keep theirs open)."""
-    renderer = JsonRenderer()
-    try:
-        return renderer.lines(batch)
-    finally:
-        renderer.close()
-
-
-def _joined(lines: pa.Array, separator: bytes) -> bytes:
+def joined(lines: pa.Array, separator: bytes) -> bytes:
     """Concatenate strings with a separator after each, straight from the Arrow buffers."""
     with_sep = pc.binary_join_element_wise(lines, separator.decode(), "")
     offsets, data = with_sep.buffers()[1], with_sep.buffers()[2]
@@ -108,7 +99,7 @@ class NdjsonWriter:
 
     def write(self, batch: pa.RecordBatch) -> None:
         if batch.num_rows:
-            self._file.write(_joined(self._json.lines(batch), b"\n"))
+            self._file.write(joined(self._json.lines(batch), b"\n"))
 
     def close(self) -> None:
         self._json.close()
@@ -127,7 +118,7 @@ class JsonWriter:
     def write(self, batch: pa.RecordBatch) -> None:
         if not batch.num_rows:
             return
-        body = _joined(self._json.lines(batch), b",\n")[:-2]
+        body = joined(self._json.lines(batch), b",\n")[:-2]
         self._file.write(b"\n" if self._first else b",\n")
         self._file.write(body)
         self._first = False
