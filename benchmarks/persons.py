@@ -28,7 +28,6 @@ import io
 import json
 import os
 import platform
-import resource
 import shutil
 import statistics
 import string
@@ -38,6 +37,8 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from measure import peak_rss_mb, pin_cpus
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -82,19 +83,6 @@ def ensure_esdh_importable() -> Path:
     if spec is None or spec.origin is None:
         raise SystemExit("cannot import esdh; run from the repository root or set PYTHONPATH=src")
     return Path(spec.origin).resolve().parent.parent
-
-
-def pin_cpus(cpus: int) -> list[int]:
-    """Restrict this process to its first ``cpus`` allowed CPUs (0: leave as is); returns the CPU set."""
-    allowed = sorted(os.sched_getaffinity(0))
-    if cpus > 0:
-        allowed = allowed[:cpus]
-        os.sched_setaffinity(0, allowed)
-    return allowed
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
 def sha256_of(paths: list[Path]) -> str:

@@ -41,6 +41,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from measure import peak_rss_mb, pin_cpus
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS = HERE / "results"
@@ -52,19 +54,6 @@ LABELS = {"duckdb": "DuckDB 1.5.5 dbgen + COPY -> Parquet zstd", "esdh": "ESDH t
 
 
 # ---- shared helpers (the DuckDB child runs in the other venv: standard library only up here) -------------
-def pin_cpus(cpus: int) -> list[int]:
-    """Restrict this process to its first ``cpus`` allowed CPUs (0: leave as is); returns the CPU set."""
-    allowed = sorted(os.sched_getaffinity(0))
-    if cpus > 0:
-        allowed = allowed[:cpus]
-        os.sched_setaffinity(0, allowed)
-    return allowed
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-
-
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime

@@ -15,15 +15,14 @@ import datetime as dt
 import re
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
 import esdh.packs
 from esdh import library
 from esdh.cli.main import cli
+from tests.parquet_folder import read, sql
 
 AS_OF = dt.date(2026, 1, 1)
 END = dt.datetime(2026, 1, 2)  # timestamps are on or before as_of: before this instant
@@ -111,18 +110,6 @@ def out(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         assert all(c.failed == 0 for c in result.checks), name
         folders[name] = root / name
     return folders
-
-
-def read(folder: Path, table: str) -> pa.Table:
-    return pq.read_table(folder / f"{table}.parquet")
-
-
-def sql(folder: Path, query: str) -> list[tuple]:
-    """Run a query over the folder's tables (each Parquet file is a view named after its table)."""
-    con = duckdb.connect()
-    for path in folder.glob("*.parquet"):
-        con.execute(f"CREATE VIEW {path.stem} AS SELECT * FROM read_parquet('{path}')")
-    return con.execute(query).fetchall()
 
 
 def one(folder: Path, query: str) -> object:

@@ -13,15 +13,14 @@ import datetime as dt
 import math
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
 from esdh import library
 from esdh.cli.main import cli
+from tests.parquet_folder import read, sql
 
 AS_OF = dt.datetime(2026, 1, 1)
 PACKS = ["market_time_series", "saas_events", "iot_sensor_readings", "energy_consumption", "finance_transactions"]
@@ -39,18 +38,6 @@ def out(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         assert all(c.failed == 0 for c in result.checks)
         folders[name] = root / name
     return folders
-
-
-def read(folder: Path, table: str) -> pa.Table:
-    return pq.read_table(folder / f"{table}.parquet")
-
-
-def sql(folder: Path, query: str) -> list[tuple]:
-    """Run a query where {t} names the folder's tables as Parquet files."""
-    con = duckdb.connect()
-    for path in folder.glob("*.parquet"):
-        con.execute(f"CREATE VIEW {path.stem} AS SELECT * FROM read_parquet('{path}')")
-    return con.execute(query).fetchall()
 
 
 def nulls(table: pa.Table, column: str) -> int:
