@@ -250,24 +250,46 @@ def test_same_dataset_is_replaced_atomically(tmp_path: Path, runner: CliRunner) 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
-def test_failure_midway_leaves_nothing_and_keeps_the_earlier_output(tmp_path: Path, monkeypatch) -> None:
+def test_failure_midway_keeps_the_earlier_output_and_can_be_resumed(tmp_path: Path, monkeypatch) -> None:
     out = tmp_path / "out"
     library.generate("insurance", out, seed=1)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    from esdh.engine import local
+    from esdh.engine import executors
 
-    original = local.write_table
+    original = executors.write_partition
 
-    def exploding(plan, table, *args, **kwargs):
-        if table == "policies":
+    def exploding(plan, part, *args, **kwargs):
+        if part.table == "policies":
             raise RuntimeError("disk on fire")
-        return original(plan, table, *args, **kwargs)
+        return original(plan, part, *args, **kwargs)
 
-    monkeypatch.setattr(local, "write_table", exploding)
+    monkeypatch.setattr(executors, "write_partition", exploding)
     with pytest.raises(RuntimeError, match="disk on fire"):
         library.generate("insurance", out, seed=2)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    # the interrupted run is kept aside (hidden) for --resume, and nothing else
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.esdh-partial", "out"]
+    monkeypatch.setattr(executors, "write_partition", original)
+    resumed = library.generate("insurance", out, seed=2, resume=True)
+    assert resumed.resumed
+    fresh = library.generate("insurance", tmp_path / "fresh", seed=2)
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.name != "lineage_events.json"} == \
+        {p.name: p.read_bytes() for p in fresh.folder.iterdir() if p.name != "lineage_events.json"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh", "out"]
+
+
+def test_a_new_run_without_resume_starts_over(tmp_path: Path, monkeypatch) -> None:
+    from esdh.engine import executors
+
+    def exploding(plan, part, *args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(executors, "write_partition", exploding)
+    with pytest.raises(RuntimeError):
+        library.generate("insurance", tmp_path / "out", seed=2)
+    monkeypatch.undo()
+    result = library.generate("insurance", tmp_path / "out", seed=3)
+    assert not result.resumed and sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
 @pytest.mark.parametrize(("args", "message"), [

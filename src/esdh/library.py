@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from esdh.defaults import DEFAULT_PART_ROWS
+from esdh.engine.executors import engine_for
 from esdh.engine.frame import Frame
 from esdh.engine.local import Progress, Result, generate_to_folder
 from esdh.plan.planner import DEFAULT_CHUNK_SIZE, Plan, build_plan
@@ -36,10 +38,17 @@ def plan(source: SpecSource, *, seed: int | None = None, randomize: bool = False
 
 
 def generate(source: SpecSource | Plan, out: str | Path, *, formats: list[str] | tuple[str, ...] = ("parquet",),
-             check: bool = True, progress: Progress | None = None, **plan_options: Any) -> Result:
-    """Generate a dataset into a folder: one file per table and format plus datapackage.json."""
+             check: bool = True, progress: Progress | None = None, engine: str = "local",
+             workers: int | None = None, cluster: str | None = None, part_rows: int | None = DEFAULT_PART_ROWS,
+             resume: bool = False, **plan_options: Any) -> Result:
+    """Generate a dataset into a folder: per table and format one file, or part files of ``part_rows``
+    rows in a folder of the table's name (None: always one file), plus datapackage.json. ``engine``
+    (local, processes, dask) says where partitions run; every engine writes the same bytes. ``resume``
+    continues an interrupted run of the same plan into the same folder."""
     the_plan = source if isinstance(source, Plan) else plan(source, **plan_options)
-    return generate_to_folder(the_plan, Path(out), list(formats), progress=progress, check=check)
+    runner = engine_for(engine, workers=workers, cluster=cluster)
+    return generate_to_folder(the_plan, Path(out), list(formats), progress=progress, check=check,
+                              engine=runner, part_rows=part_rows, resume=resume)
 
 
 def preview(source: SpecSource | Plan, table: str, rows: int = 10, **plan_options: Any) -> pa.Table:

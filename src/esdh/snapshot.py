@@ -118,8 +118,8 @@ def generate_snapshot(output_dir: Path, *, records: int = 200, seed: int | None 
     counts = {e: plan.rows[e] for e in selected}
     snapshot = Snapshot(Path(output_dir).resolve(), plan.seed, plan.randomized, counts)
     with staged_folder(Path(output_dir), plan.dataset.spec.dataset, MANIFEST) as staging:
-        written, _ = write_tables(plan, staging, chosen_formats, check=check,
-                                  file_name=lambda table, ext: f"{table}_{SLUG}.{ext}")
+        written, _ = write_tables(plan, staging, chosen_formats, check=check, part_rows=None,
+                                  single_name=f"{{table}}_{SLUG}.{{ext}}")
         files: dict[str, Path] = {f"{w.name}_{fmt}": path for w in written for fmt, path in w.files.items()}
         metadata = _metadata(plan, counts)
         bundle = staging / f"dataset_{SLUG}.json"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from esdh.defaults import DEFAULT_CHUNK_SIZE, DEFAULT_PART_ROWS
 from esdh.errors import EsdhError
 
 FORMATS_HELP = "comma-separated formats: parquet, csv, json, ndjson"
@@ -58,12 +59,21 @@ def split_tables(values: tuple[str, ...]) -> list[str] | None:
 @click.option("--rows", multiple=True, metavar="TABLE=N", help="set a table's row count (repeatable)")
 @click.option("--tables", multiple=True, metavar="T[,T]", help="write only these tables")
 @click.option("--format", "formats", default="parquet", show_default=True, help=FORMATS_HELP)
-@click.option("--chunk-size", type=click.IntRange(min=1), default=262_144, show_default=True)
+@click.option("--chunk-size", type=click.IntRange(min=1), default=DEFAULT_CHUNK_SIZE, show_default=True,
+              help="rows generated at once (and per Parquet row group)")
 @click.option("--version", "version", help="a version the spec declares under versions: (evolution)")
 @click.option("--no-check", is_flag=True, help="skip checking the output against the spec")
+@click.option("--engine", type=click.Choice(["local", "processes", "dask"]), default="local", show_default=True,
+              help="where partitions run: this process, local worker processes, or a Dask cluster")
+@click.option("--workers", type=click.IntRange(min=1), help="worker processes (default: CPU count)")
+@click.option("--cluster", metavar="ADDRESS", help="Dask scheduler address (default: a LocalCluster)")
+@click.option("--part-rows", type=click.IntRange(min=1), default=DEFAULT_PART_ROWS, show_default=True,
+              help="rows per part file; larger tables are written as table/part-NNNNN files")
+@click.option("--resume", is_flag=True, help="continue an interrupted run into the same folder")
 @click.option("--quiet", "-q", is_flag=True, help="no progress bar")
 def generate(dataset: str, out: Path, seed: int | None, randomize: bool, scale: float, rows: tuple[str, ...],
              tables: tuple[str, ...], formats: str, chunk_size: int, version: str | None, no_check: bool,
+             engine: str, workers: int | None, cluster: str | None, part_rows: int, resume: bool,
              quiet: bool) -> None:
     """Generate DATASET (a built-in name, a spec file or a seed-003 folder) into a folder."""
     from esdh import library
@@ -74,12 +84,24 @@ def generate(dataset: str, out: Path, seed: int | None, randomize: bool, scale: 
     plan = library.plan(dataset, seed=seed, randomize=randomize, scale=scale, rows=parse_rows(rows),
                         tables=split_tables(tables), chunk_size=chunk_size, version=version)
     click.echo(f"seed: {plan.seed}{' (randomized)' if plan.randomized else ''}")
-    with progress_bar(plan, enabled=not quiet) as progress:
-        result = library.generate(plan, out, formats=parse_formats(formats), check=not no_check,
-                                  progress=progress)
+    if resume and randomize:
+        raise click.UsageError("--resume replays a run: give its --seed, not --randomize")
+    try:
+        with progress_bar(plan, enabled=not quiet) as progress:
+            result = library.generate(plan, out, formats=parse_formats(formats), check=not no_check,
+                                      progress=progress, engine=engine, workers=workers, cluster=cluster,
+                                      part_rows=part_rows, resume=resume)
+    except KeyboardInterrupt:
+        click.echo("interrupted; run the same command with --resume to continue from the partitions "
+                   "already written", err=True)
+        sys.exit(130)
+    if result.resumed:
+        click.echo("resumed: kept the partitions an earlier run had written and verified")
     click.echo(f"dataset: {plan.dataset.spec.dataset} {plan.dataset.spec.version} -> {result.folder}")
     for table in result.tables:
-        names = ", ".join(p.name for p in table.files.values())
+        names = ", ".join(path.name if len(table.parts[fmt]) == 1
+                          else f"{path.name}/part-*{table.parts[fmt][0].path.suffix} ({len(table.parts[fmt])} parts)"
+                          for fmt, path in table.files.items())
         click.echo(f"  {table.name}: {table.rows:,} rows ({names})")
     click.echo(f"  manifest: {result.folder / 'datapackage.json'}")
     if result.checks:

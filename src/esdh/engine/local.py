@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from esdh.defaults import DEFAULT_PART_ROWS
+from esdh.engine.executors import Engine, LocalEngine
+from esdh.engine.fingerprint import Fingerprint, combine, is_text
 from esdh.engine.frame import Frame
+from esdh.engine.partitions import (
+    Job,
+    PartResult,
+    merge_checks,
+    part_rows_option,
+    partitions,
+    table_layout,
+)
+from esdh.engine.recipe import Recipe
 from esdh.errors import UsageError
 from esdh.plan.planner import Plan
-from esdh.quality.checks import CheckFailed, CheckResult, RowChecks, file_relation, key_checks
-from esdh.runs.datapackage import WrittenTable, build_manifest, write_manifest
-from esdh.runs.folder import MANIFEST, staged_folder
+from esdh.quality.checks import SAMPLES, CheckFailed, CheckResult, file_relation, key_checks
+from esdh.runs.datapackage import PartFile, WrittenTable, build_manifest, write_manifest
+from esdh.runs.folder import MANIFEST
+from esdh.runs.partial import PartialRun
 from esdh.sinks.files import FORMATS, WriteHints
 
 Progress = Callable[[str, int, int], None]  # (table, rows done, rows total)
@@ -59,63 +72,12 @@ def write_hints(sample: pa.RecordBatch) -> WriteHints:
     first rows, so the choice does not depend on the chunk size."""
     useful = []
     for name, column in zip(sample.schema.names, sample.columns, strict=True):
-        if not _is_text(column.type) or pc.count_distinct(column).as_py() <= max(1, len(column) // 2):
+        if not is_text(column.type) or pc.count_distinct(column).as_py() <= max(1, len(column) // 2):
             useful.append(name)
     return WriteHints(statistics=useful)
 
 
-class Fingerprint:
-    """A content hash of a table that depends on neither the file format nor the chunking.
-
-    Each column feeds separate digests (so chunk boundaries cannot shift bytes between them): the rows
-    that are null; for text the value lengths and the concatenated characters; for everything else the
-    fixed-width values (nulls as 0).
-    """
-
-    def __init__(self) -> None:
-        self._digests: dict[str, hashlib._Hash] = {}
-
-    def _digest(self, name: str) -> hashlib._Hash:
-        digest = self._digests.get(name)
-        if digest is None:
-            digest = self._digests[name] = hashlib.sha256()
-        return digest
-
-    def update(self, batch: pa.RecordBatch, start: int) -> None:
-        """Add the batch holding rows [start, start + len(batch))."""
-        for name, column in zip(batch.schema.names, batch.columns, strict=True):
-            if column.null_count:  # the global row numbers of the nulls: cheap and chunk-independent
-                nulls = np.flatnonzero(~column.is_valid().to_numpy(zero_copy_only=False)) + start
-                self._digest(f"{name}\x00nulls").update(nulls.astype(np.int64).tobytes())
-                column = pc.fill_null(column, "") if _is_text(column.type) else column
-            if _is_text(column.type):
-                wide = pa.types.is_large_string(column.type)
-                offsets = np.frombuffer(column.buffers()[1], dtype=np.int64 if wide else np.int32,
-                                        count=len(column) + 1, offset=column.offset * (8 if wide else 4))
-                self._digest(f"{name}\x00lengths").update(np.diff(offsets).tobytes())
-                self._digest(name).update(memoryview(column.buffers()[2])[offsets[0]:offsets[-1]])
-            else:
-                physical = _PHYSICAL.get(column.type.id)
-                if physical is not None:
-                    column = column.cast(physical)
-                if column.null_count:
-                    column = pc.fill_null(column, 0)
-                width = column.type.bit_width // 8
-                data = memoryview(column.buffers()[1])
-                self._digest(name).update(data[column.offset * width:(column.offset + len(column)) * width])
-
-    def hexdigest(self) -> str:
-        whole = hashlib.sha256()
-        for name, digest in sorted(self._digests.items()):
-            whole.update(name.encode("utf-8") + b"\x00" + digest.digest())
-        return "sha256:" + whole.hexdigest()
-
-
-_PHYSICAL = {pa.bool_().id: pa.uint8(), pa.date32().id: pa.int32(), pa.timestamp("s").id: pa.int64()}
-
-
-def _is_text(type_: pa.DataType) -> bool:
-    return pa.types.is_string(type_) or pa.types.is_large_string(type_)
+__all__ = ["Fingerprint", "Result", "generate_to_folder", "table_batches", "table_sample", "write_tables"]
 
 
 def check_formats(formats: list[str]) -> list[str]:
@@ -126,50 +88,6 @@ def check_formats(formats: list[str]) -> list[str]:
     return list(dict.fromkeys(formats))
 
 
-FileName = Callable[[str, str], str]  # (table, extension) -> file name
-
-
-def default_file_name(table: str, extension: str) -> str:
-    return f"{table}.{extension}"
-
-
-def write_table(plan: Plan, table: str, folder: Path, formats: list[str],
-                progress: Progress | None = None, checks: RowChecks | None = None,
-                file_name: FileName = default_file_name) -> WrittenTable:
-    """Stream one table into one file per format."""
-    sample = table_sample(plan, table)
-    schema, hints = sample.schema, write_hints(sample)
-    written = WrittenTable(table, schema)
-    writers = {}
-    for fmt in formats:
-        path = folder / file_name(table, FORMATS[fmt].extension)
-        writers[fmt] = FORMATS[fmt].writer(path, schema, hints)
-        written.files[fmt] = path
-    fingerprint = Fingerprint()
-    total = plan.rows[table]
-    try:
-        columns = list(plan.dataset.tables[table].columns) if checks is not None else schema.names
-        for frame in table_frames(plan, table):
-            full = frame.batch(columns)
-            if checks is not None:
-                checks.update(full, written.rows, frame.values)
-            batch = full.select(schema.names)
-            batch = batch.cast(schema) if batch.schema != schema else batch
-            for writer in writers.values():
-                writer.write(batch)
-            fingerprint.update(batch, written.rows)
-            written.rows += batch.num_rows
-            for name, column in zip(batch.schema.names, batch.columns, strict=True):
-                written.null_counts[name] = written.null_counts.get(name, 0) + column.null_count
-            if progress:
-                progress(table, written.rows, total)
-    finally:
-        for writer in writers.values():
-            writer.close()
-    written.fingerprint = fingerprint.hexdigest()
-    return written
-
-
 @dataclass
 class Result:
     folder: Path
@@ -177,57 +95,121 @@ class Result:
     tables: list[WrittenTable] = field(default_factory=list)
     manifest: dict = field(default_factory=dict)
     checks: list[CheckResult] = field(default_factory=list)
+    resumed: bool = False
 
     @property
     def files(self) -> list[Path]:
-        return [self.folder / p.name for t in self.tables for p in t.files.values()]
+        return [p.path for t in self.tables for files in t.parts.values() for p in files]
 
 
-def run_checks(plan: Plan, written: list[WrittenTable], row_checks: list[RowChecks]) -> list[CheckResult]:
-    """Every declared constraint, key and foreign key of the written tables."""
+def run_checks(plan: Plan, written: list[WrittenTable], row_checks: list[CheckResult]) -> list[CheckResult]:
+    """Every declared constraint, key and foreign key of the written tables: the row checks already made
+    while writing, then the set checks in DuckDB over the written files (spilling to disk, so that
+    memory stays bounded however many rows there are)."""
+    import tempfile
+
     import duckdb
 
-    results = [r for checks in row_checks for r in checks.results.values()]
-    sources = {w.name: file_relation(next(iter(w.files.values()))) for w in written}
-    con = duckdb.connect()
-    try:
-        results += key_checks(con, plan.dataset, sources)
-    finally:
-        con.close()
-    return results
+    sources = {w.name: file_relation([p.path for p in next(iter(w.parts.values()))]) for w in written}
+    with tempfile.TemporaryDirectory(prefix="esdh-checks-") as spill:
+        con = duckdb.connect(config={"memory_limit": CHECK_MEMORY, "temp_directory": spill,
+                                     "preserve_insertion_order": False})
+        try:
+            return row_checks + key_checks(con, plan.dataset, sources)
+        finally:
+            con.close()
+
+
+CHECK_MEMORY = "1GB"
 
 
 def write_tables(plan: Plan, folder: Path, formats: list[str], progress: Progress | None = None,
-                 check: bool = True, file_name: FileName = default_file_name,
+                 check: bool = True, *, engine: Engine | None = None, part_rows: int | None = DEFAULT_PART_ROWS,
+                 single_name: str = "{table}.{ext}", partial: PartialRun | None = None,
                  ) -> tuple[list[WrittenTable], list[CheckResult]]:
-    """Write every planned table into ``folder``; with ``check``, raise CheckFailed if the data breaks
-    its spec (the caller's staging folder is then discarded, so nothing is published)."""
+    """Write every planned table into ``folder``, partition by partition on ``engine``; with ``check``,
+    raise CheckFailed if the data breaks its spec (the caller's staging folder is then discarded, so
+    nothing is published). With ``partial``, partitions already in its journal are kept, not rewritten."""
+    engine = engine or LocalEngine()
+    layout = {table: partitions(plan, table, part_rows) for table in plan.tables}
+    every = [part for table in plan.tables for part in layout[table]]
+    results = partial.completed(every) if partial is not None else {}
+    done = dict.fromkeys(plan.tables, 0)
+    for result in results.values():
+        done[result.table] += result.rows
+    if progress:
+        for table in plan.tables:
+            progress(table, done[table], plan.rows[table])
+
+    def chunk_done(table: str, rows: int) -> None:
+        done[table] += rows
+        if progress:
+            progress(table, done[table], plan.rows[table])
+
+    job = Job(str(folder), tuple(formats), check, single_name)
+    todo = [part for part in every if part.key not in results]
+    by_key = {part.key: part for part in todo}
+    for result in engine.run(plan, job, todo, chunk_done if isinstance(engine, LocalEngine) else None):
+        part = by_key[f"{result.table}.{result.index:05d}"]
+        results[part.key] = result
+        if partial is not None:
+            partial.record(part, result)
+        if progress and not isinstance(engine, LocalEngine):
+            chunk_done(result.table, result.rows)
     written, row_checks = [], []
     for table in plan.tables:
-        checks = RowChecks(plan.dataset.tables[table], plan.as_of) if check else None
-        written.append(write_table(plan, table, folder, formats, progress, checks, file_name))
-        row_checks += [checks] if checks else []
-    results: list[CheckResult] = []
+        parts = [results[part.key] for part in layout[table]]
+        written.append(_written_table(plan, table, folder, parts))
+        row_checks += merge_checks(parts, SAMPLES)
+    checks: list[CheckResult] = []
     if check:
-        results = run_checks(plan, written, row_checks)
-        failures = [r for r in results if not r.passed]
+        checks = run_checks(plan, written, row_checks)
+        failures = [r for r in checks if not r.passed]
         if failures:
             raise CheckFailed(failures)
-    return written, results
+    return written, checks
+
+
+def _written_table(plan: Plan, table: str, folder: Path, parts: list[PartResult]) -> WrittenTable:
+    schema, _ = table_layout(plan, table)
+    written = WrittenTable(table, schema, rows=sum(p.rows for p in parts))
+    for fmt in parts[0].files:
+        files = [PartFile(folder / p.files[fmt]["path"], p.rows, p.files[fmt]["bytes"], p.files[fmt]["sha256"])
+                 for p in parts]
+        written.parts[fmt] = files
+        written.files[fmt] = files[0].path if len(files) == 1 else files[0].path.parent
+    written.null_counts = {name: sum(p.null_counts.get(name, 0) for p in parts) for name in schema.names}
+    written.fingerprint = combine(p.blocks for p in parts)
+    return written
+
+
+def run_key(plan: Plan, formats: list[str], check: bool, part_rows: int | None) -> dict[str, Any]:
+    """What must match for an interrupted run to be resumed."""
+    recipe = Recipe.of(plan)
+    return {"spec_hash": recipe.spec_hash, "seed": recipe.seed, "chunk_size": recipe.chunk_size,
+            "rows": {t: plan.rows[t] for t in plan.tables}, "formats": formats, "check": check,
+            "part_rows": part_rows}
 
 
 def generate_to_folder(plan: Plan, out: Path, formats: list[str], progress: Progress | None = None,
-                       check: bool = True) -> Result:
+                       check: bool = True, *, engine: Engine | None = None,
+                       part_rows: int | None = DEFAULT_PART_ROWS, resume: bool = False) -> Result:
     """Generate the plan's tables into ``out`` (written aside, published atomically). With ``check``,
-    the output is checked against the spec and not published if any check fails."""
+    the output is checked against the spec and not published if any check fails. ``resume`` continues
+    an interrupted run of the same plan and options into the same folder."""
     from esdh.runs.dictionary import write_schema_metadata
     from esdh.runs.lineage import LineageRecorder
 
     formats = check_formats(formats)
+    part_rows = part_rows_option(part_rows)
     name = plan.dataset.spec.dataset.lower()
     lineage = LineageRecorder(plan, formats, Path(out).resolve())  # load_spec and plan steps, START event
-    with staged_folder(Path(out), name) as staging:
-        written, results = write_tables(plan, staging, formats, progress, check)
+    run = PartialRun(Path(out), name, run_key(plan, formats, check, part_rows), resume)
+    with run:
+        staging = run.folder
+        written, results = write_tables(plan, staging, formats, progress, check, engine=engine,
+                                        part_rows=part_rows, partial=run)
+        run.finish()
         lineage.tables(staging, written, results, check)
         extra = [lineage.wrote("schema_metadata", staging, write_schema_metadata(staging, plan, written)),
                  lineage.write(staging)]
@@ -236,5 +218,7 @@ def generate_to_folder(plan: Plan, out: Path, formats: list[str], progress: Prog
         lineage.complete(staging, written)
     final = Path(out).resolve()
     for table in written:
-        table.files = {fmt: final / path.name for fmt, path in table.files.items()}
-    return Result(final, plan, written, manifest, results)
+        table.files = {fmt: final / path.relative_to(staging) for fmt, path in table.files.items()}
+        table.parts = {fmt: [replace(p, path=final / p.path.relative_to(staging)) for p in files]
+                       for fmt, files in table.parts.items()}
+    return Result(final, plan, written, manifest, results, resumed=run.resumed)

@@ -8,14 +8,25 @@ from __future__ import annotations
 
 import functools
 from functools import cached_property
-from typing import Literal
+from types import ModuleType
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pyarrow as pa
 from pydantic import Field, model_validator
-from scipy import stats
 
 from esdh.generators.base import Context, Generator, Params, choice_from, register
+
+if TYPE_CHECKING:
+    from scipy import stats
+
+
+def _stats() -> ModuleType:
+    """scipy.stats, imported when a distribution is first built: it takes a second to import, which
+    every command would pay otherwise."""
+    from scipy import stats
+
+    return stats
 
 
 class _NumericParams(Params):
@@ -84,7 +95,7 @@ class Uniform(_Distribution):
     summary = "uniform numbers in [min, max]"
 
     def frozen(self):
-        return stats.uniform(loc=self.p.min, scale=self.p.max - self.p.min)
+        return _stats().uniform(loc=self.p.min, scale=self.p.max - self.p.min)
 
 
 class UniformIntParams(Params):
@@ -135,7 +146,7 @@ class Normal(_Distribution):
     summary = "normal (Gaussian) numbers, optionally truncated to [min, max]"
 
     def frozen(self):
-        return stats.norm(loc=self.p.mean, scale=self.p.std)
+        return _stats().norm(loc=self.p.mean, scale=self.p.std)
 
 
 class LognormalParams(_NumericParams):
@@ -150,7 +161,7 @@ class Lognormal(_Distribution):
     summary = "log-normal numbers given the median and the sigma of the log"
 
     def frozen(self):
-        return stats.lognorm(s=self.p.sigma, scale=self.p.median)
+        return _stats().lognorm(s=self.p.sigma, scale=self.p.median)
 
 
 class ExponentialParams(_NumericParams):
@@ -164,7 +175,7 @@ class Exponential(_Distribution):
     summary = "exponential numbers with the given mean"
 
     def frozen(self):
-        return stats.expon(scale=self.p.mean)
+        return _stats().expon(scale=self.p.mean)
 
 
 class GammaParams(_NumericParams):
@@ -179,7 +190,7 @@ class Gamma(_Distribution):
     summary = "gamma numbers (shape, scale)"
 
     def frozen(self):
-        return stats.gamma(a=self.p.shape, scale=self.p.scale)
+        return _stats().gamma(a=self.p.shape, scale=self.p.scale)
 
 
 class BetaParams(_NumericParams):
@@ -196,7 +207,7 @@ class Beta(_Distribution):
     summary = "beta numbers (a, b) scaled to [low, high]"
 
     def frozen(self):
-        return stats.beta(a=self.p.a, b=self.p.b, loc=self.p.low, scale=self.p.high - self.p.low)
+        return _stats().beta(a=self.p.a, b=self.p.b, loc=self.p.low, scale=self.p.high - self.p.low)
 
 
 class PoissonParams(_NumericParams):
@@ -211,7 +222,7 @@ class Poisson(_Distribution):
     discrete = True
 
     def frozen(self):
-        return stats.poisson(mu=self.p.lam)
+        return _stats().poisson(mu=self.p.lam)
 
 
 class ZipfParams(_NumericParams):
@@ -227,7 +238,7 @@ class Zipf(_Distribution):
     discrete = True
 
     def frozen(self):
-        return stats.zipfian(a=self.p.s, n=self.p.n)
+        return _stats().zipfian(a=self.p.s, n=self.p.n)
 
     def sample(self, uniforms: np.ndarray) -> np.ndarray:
         """Inverse transform through a cached table of the bounded CDF (scipy's ppf is iterative and

@@ -9,13 +9,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from esdh.defaults import DEFAULT_CHUNK_SIZE
 from esdh.errors import SpecError, SpecProblem, UsageError
 from esdh.expr import Node
 from esdh.relational.cardinality import Cardinality, CountFn, count_function
 from esdh.spec.compile import Dataset, suggest
 from esdh.spec.load import spec_hash
-
-DEFAULT_CHUNK_SIZE = 262_144
 
 
 @dataclass
@@ -29,6 +28,7 @@ class Plan:
     scale: float = 1.0
     randomized: bool = False
     notes: list[str] = field(default_factory=list)
+    cache: dict = field(default_factory=dict, repr=False, compare=False)  # derived facts, e.g. table layouts
 
     @property
     def as_of(self) -> dt.date:

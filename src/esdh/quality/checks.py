@@ -174,11 +174,14 @@ def key_checks(con: Any, dataset: Dataset, sources: dict[str, str]) -> list[Chec
     return results
 
 
-def file_relation(path: Path) -> str:
-    """A DuckDB table expression reading one written file."""
-    text = str(path).replace("'", "''")
-    if path.suffix == ".parquet":
-        return f"read_parquet('{text}')"
-    if path.suffix == ".csv":
-        return f"read_csv('{text}', header=true, all_varchar=true)"
-    return f"read_json('{text}')"
+def file_relation(paths: Path | list[Path]) -> str:
+    """A DuckDB table expression reading one written file, or the part files of one table."""
+    paths = [paths] if isinstance(paths, Path) else list(paths)
+    listed = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
+    files = listed if len(paths) == 1 else f"[{listed}]"
+    suffix = paths[0].suffix
+    if suffix == ".parquet":
+        return f"read_parquet({files})"
+    if suffix == ".csv":
+        return f"read_csv({files}, header=true, all_varchar=true)"
+    return f"read_json({files})"

@@ -17,17 +17,29 @@ from esdh.plan.planner import Plan
 from esdh.spec.compile import Dataset, TableModel
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: tables may be written as part files (path is then a list)
+
+
+@dataclass(frozen=True)
+class PartFile:
+    """One written file of a table: the whole table, or one partition of it."""
+
+    path: Path
+    rows: int
+    bytes: int
+    sha256: str
 
 
 @dataclass
 class WrittenTable:
-    """What was written for one table: files per format, row count, nulls per column, fingerprint."""
+    """What was written for one table: per format its file (or, for a table written in parts, its folder)
+    and its part files; row count, nulls per column, fingerprint."""
 
     name: str
     schema: pa.Schema
     rows: int = 0
     files: dict[str, Path] = field(default_factory=dict)
+    parts: dict[str, list[PartFile]] = field(default_factory=dict)
     null_counts: dict[str, int] = field(default_factory=dict)
     fingerprint: str = ""
 
@@ -120,6 +132,10 @@ def file_resource(folder: Path, path: Path, digest: str | None = None) -> dict[s
             "bytes": path.stat().st_size, "hash": "sha256:" + (digest or sha256_file(path))}
 
 
+def _part_file(path: Path, rows: int, hashes: dict[Path, str]) -> PartFile:
+    return PartFile(path, rows, path.stat().st_size, hashes.get(path) or sha256_file(path))
+
+
 def build_manifest(plan: Plan, folder: Path, written: list[WrittenTable], formats: list[str],
                    extra_files: list[Path] | None = None, hashes: dict[Path, str] | None = None) -> dict[str, Any]:
     """The datapackage.json content for files already in ``folder``; ``extra_files`` (metadata files
@@ -136,18 +152,23 @@ def build_manifest(plan: Plan, folder: Path, written: list[WrittenTable], format
         model = plan.dataset.tables[table.name]
         schema = table_schema(plan.dataset, model, table, resource_of)
         for fmt in formats:
-            path = table.files[fmt]
+            parts = table.parts.get(fmt) or [_part_file(table.files[fmt], table.rows, hashes)]
+            paths = [p.path.relative_to(folder).as_posix() for p in parts]
             resource: dict[str, Any] = {
                 "name": resource_of[table.name] if fmt == primary else f"{resource_of[table.name]}-{fmt}",
                 "type": "table",
-                "path": path.relative_to(folder).as_posix(),
+                "path": paths[0] if len(parts) == 1 else paths,
                 "format": FORMATS[fmt].extension,
                 "mediatype": FORMATS[fmt].mediatype,
             }
             if fmt != "parquet":
                 resource["encoding"] = "utf-8"
-            resource["bytes"] = path.stat().st_size
-            resource["hash"] = "sha256:" + (hashes.get(path) or sha256_file(path))
+            resource["bytes"] = sum(p.bytes for p in parts)
+            if len(parts) == 1:
+                resource["hash"] = "sha256:" + parts[0].sha256
+            else:  # a multipart resource: each part file with its own size, checksum and rows
+                resource["esdh:parts"] = [{"path": path, "rows": p.rows, "bytes": p.bytes, "hash": "sha256:" + p.sha256}
+                                          for path, p in zip(paths, parts, strict=True)]
             if model.spec.description:
                 resource["description"] = model.spec.description
             resource["schema"] = schema

@@ -59,7 +59,13 @@ def staged_folder(destination: Path, dataset: str, manifest: str = MANIFEST) -> 
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    retired = destination.parent / f".{destination.name}.esdh-retired-{token}"
+    publish(staging, destination, token)
+
+
+def publish(staging: Path, destination: Path, token: str | None = None) -> None:
+    """Put a finished staging folder in place of ``destination`` (renames only; an earlier output is
+    kept aside until the new one is in place, and restored if that fails)."""
+    retired = destination.parent / f".{destination.name}.esdh-retired-{token or uuid.uuid4().hex[:12]}"
     if destination.exists():
         os.rename(destination, retired)
     try:

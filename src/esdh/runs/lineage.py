@@ -87,10 +87,10 @@ class LineageRecorder:
     def record(self, step: str, **details: Any) -> None:
         self.steps.append({"step": step, **details})
 
-    def file(self, folder: Path, path: Path, **facts: Any) -> dict[str, Any]:
+    def file(self, folder: Path, path: Path, digest: str | None = None, **facts: Any) -> dict[str, Any]:
         """Note a file written into the (staging) folder, for the outputs list: its path there, ``facts``
-        (table, format, rows), size and sha256. Returns a copy of the entry."""
-        self.hashes[path] = digest = sha256_file(path)
+        (table, format, rows), size and sha256 (``digest`` when already known). Returns a copy of the entry."""
+        self.hashes[path] = digest = digest or sha256_file(path)
         entry = {"path": path.relative_to(folder).as_posix(), **facts, "bytes": path.stat().st_size,
                  "sha256": digest}
         self.outputs.append(entry)
@@ -99,8 +99,8 @@ class LineageRecorder:
     def tables(self, folder: Path, written: list[WrittenTable], results: list[CheckResult], check: bool) -> None:
         """One step per table, in the order they were written, then the checks."""
         for table in written:
-            files = [self.file(folder, path, table=table.name, format=fmt, rows=table.rows)
-                     for fmt, path in table.files.items()]
+            files = [self.file(folder, part.path, part.sha256, table=table.name, format=fmt, rows=part.rows)
+                     for fmt, parts in table.parts.items() for part in parts]
             self.record("generate_table", table=table.name, rows=table.rows, reads=reads(self.plan.dataset, table.name),
                         files=[{k: v for k, v in f.items() if k not in ("table", "rows")} for f in files])
         self.results = results

@@ -1,0 +1,157 @@
+"""The working folder of a run that can be resumed.
+
+A run writes into ``.<destination>.esdh-partial`` beside its destination and publishes it by renaming.
+After each partition it records what it wrote in a journal (files with their sha256, row checks,
+fingerprint blocks). If the run is interrupted (Ctrl-C, a killed process, a lost worker, a full disk) the
+folder stays; ``--resume`` keeps every partition whose files still match the journal and writes only the
+rest, which gives the same bytes as an uninterrupted run because every partition is a pure function of the
+plan. A run that fails for a reason that a retry cannot fix (its data breaks the spec, bad options) leaves
+nothing behind. One lock per destination keeps two runs from writing the same folder.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from esdh.engine.partitions import Part, PartResult
+from esdh.errors import EsdhError, OutputError
+from esdh.runs.datapackage import sha256_file
+from esdh.runs.folder import check_destination, publish
+
+JOURNAL = ".esdh-journal"
+RUN_KEY = "run.json"
+
+
+class PartialRun:
+    def __init__(self, destination: Path, dataset: str, key: dict[str, Any], resume: bool = False):
+        self.destination = Path(destination).resolve()
+        self.dataset = dataset
+        self.key = key
+        self.resume = resume
+        self.folder = self.destination.parent / f".{self.destination.name}.esdh-partial"
+        self.journal = self.folder / JOURNAL
+        self.resumed = False
+        self.kept = False
+        self._lock: int | None = None
+
+    def __enter__(self) -> PartialRun:
+        check_destination(self.destination, self.dataset)
+        self.destination.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = _take_lock(self._lock_path)
+        if self._lock is None:
+            raise OutputError(f"another run is writing to {self.destination}; wait for it or choose another "
+                              "folder")
+        try:
+            self._prepare()
+        except BaseException:
+            self._unlock()
+            raise
+        return self
+
+    def _prepare(self) -> None:
+        if self.folder.exists():
+            if self.resume and self._recorded_key() == self.key:
+                self.resumed = True
+                return
+            if self.resume:
+                raise OutputError(f"the interrupted run in {self.folder} was started with other options; run "
+                                  "again without --resume to start over")
+            shutil.rmtree(self.folder)
+        self.journal.mkdir(parents=True)
+        (self.journal / RUN_KEY).write_text(json.dumps(self.key, sort_keys=True), encoding="utf-8")
+
+    def _recorded_key(self) -> dict[str, Any] | None:
+        try:
+            return json.loads((self.journal / RUN_KEY).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def completed(self, parts: list[Part]) -> dict[str, PartResult]:
+        """The journal's partitions among ``parts`` whose files are all present and unchanged. Every
+        other file in the folder (a part cut short, a temporary file) is removed: it will be written again."""
+        if not self.resumed:
+            return {}
+        found = self._verified(parts)
+        keep = {self.folder / entry["path"] for result in found.values() for entry in result.files.values()}
+        for path in sorted(self.folder.rglob("*"), reverse=True):
+            if self.journal in path.parents or path == self.journal:
+                continue
+            if path.is_dir():
+                if not any(path.iterdir()):
+                    path.rmdir()
+            elif path not in keep:
+                path.unlink()
+        return found
+
+    def _verified(self, parts: list[Part]) -> dict[str, PartResult]:
+        found = {}
+        for part in parts:
+            try:
+                result = PartResult.from_dict(json.loads((self.journal / f"{part.key}.json").read_text("utf-8")))
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+            if all(self._intact(entry) for entry in result.files.values()):
+                found[part.key] = result
+        return found
+
+    def _intact(self, entry: dict[str, Any]) -> bool:
+        path = self.folder / entry["path"]
+        return path.is_file() and path.stat().st_size == entry["bytes"] and sha256_file(path) == entry["sha256"]
+
+    def record(self, part: Part, result: PartResult) -> None:
+        temporary = self.journal / f".{part.key}.json.tmp"
+        temporary.write_text(json.dumps(result.as_dict()), encoding="utf-8")
+        os.replace(temporary, self.journal / f"{part.key}.json")
+
+    def finish(self) -> None:
+        """Drop the journal (it is not part of the output); call before the manifest is written."""
+        shutil.rmtree(self.journal, ignore_errors=True)
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            if exc is None:
+                publish(self.folder, self.destination)
+            elif isinstance(exc, EsdhError) or not self.journal.exists():
+                shutil.rmtree(self.folder, ignore_errors=True)
+            else:
+                self.kept = True
+        finally:
+            self._unlock()
+
+    @property
+    def _lock_path(self) -> Path:
+        return self.destination.parent / f".{self.destination.name}.esdh-lock"
+
+    def _unlock(self) -> None:
+        if self._lock is not None:
+            self._lock_path.unlink(missing_ok=True)  # while still holding it: see _take_lock
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+            os.close(self._lock)
+            self._lock = None
+
+
+def _take_lock(path: Path) -> int | None:
+    """An exclusive lock on ``path`` (created if needed), or None if another process holds it. The holder
+    removes the file when it lets go, so after locking, check that the file locked is still the one at
+    ``path``; if not, another run came and went in between: try again."""
+    while True:
+        handle = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(handle)
+            return None
+        try:
+            same = os.stat(path).st_ino == os.fstat(handle).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return handle
+        os.close(handle)
