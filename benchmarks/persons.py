@@ -38,7 +38,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from measure import peak_rss_mb, pin_cpus
+if __package__:  # imported by the suite (python -m benchmarks)
+    from .measure import peak_rss_mb, pin_cpus
+else:  # run as a script: python benchmarks/persons.py
+    from measure import peak_rss_mb, pin_cpus
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -167,9 +170,14 @@ def esdh_plan(n: int):
     return library.plan("insurance", rows={"persons": n}, tables=["persons"])
 
 
-def prepare_esdh(fmt: str | None) -> Runner:
+def prepare_esdh(fmt: str | None, engine: str = "local", workers: int | None = None,
+                 part_rows: int | None = None) -> Runner:
+    """ESDH persons: generate only (``fmt`` None) or write ``fmt`` on ``engine`` (``part_rows`` None: the
+    library's default partition size)."""
     from esdh import library
     from esdh.engine.local import table_batches
+
+    options = {"engine": engine, "workers": workers} | ({"part_rows": part_rows} if part_rows else {})
 
     def run(n: int, out: Path) -> list[Path]:
         plan = esdh_plan(n)
@@ -178,8 +186,9 @@ def prepare_esdh(fmt: str | None) -> Runner:
             if count != n:
                 raise RuntimeError(f"ESDH made {count} rows, expected {n}")
             return []
-        result = library.generate(plan, out / "esdh", formats=[fmt], check=False)
-        return [p for p in result.files if p.name.startswith("persons.")]
+        result = library.generate(plan, out / "esdh", formats=[fmt], check=False, **options)
+        # above part_rows rows the table is a folder persons/ of part files
+        return [p for p in result.files if p.name.startswith("persons.") or p.parent.name == "persons"]
 
     return run
 
@@ -194,15 +203,14 @@ PREPARE: dict[str, Callable[[], Runner]] = {
 }
 
 
-def run_single(tool: str, rows: int, repeat: int, cpus: int, out_dir: str | None) -> dict:
-    """One tool at one size, in this process: ``repeat`` timed runs. Returns the measurements."""
-    cpu_set = pin_cpus(cpus)
-    if tool.startswith("esdh"):
-        ensure_esdh_importable()
-    run = PREPARE[tool]()
-    rss_after_imports = peak_rss_mb()
-    seconds, hashes, sizes = [], [], []
-    base = Path(tempfile.mkdtemp(prefix=f"bench-persons-{tool}-", dir=out_dir))
+def time_runs(run: Runner, rows: int, repeat: int, prefix: str,
+              out_dir: str | None) -> tuple[list[float], list[str], list[int]]:
+    """``repeat`` timed calls of ``run``, each into a fresh folder deleted afterwards: seconds, and the
+    SHA-256 and byte size of each call's files (hashed outside the timed region)."""
+    seconds: list[float] = []
+    hashes: list[str] = []
+    sizes: list[int] = []
+    base = Path(tempfile.mkdtemp(prefix=prefix, dir=out_dir))
     try:
         for i in range(repeat):
             target = base / f"run{i}"
@@ -216,6 +224,17 @@ def run_single(tool: str, rows: int, repeat: int, cpus: int, out_dir: str | None
             shutil.rmtree(target, ignore_errors=True)
     finally:
         shutil.rmtree(base, ignore_errors=True)
+    return seconds, hashes, sizes
+
+
+def run_single(tool: str, rows: int, repeat: int, cpus: int, out_dir: str | None) -> dict:
+    """One tool at one size, in this process: ``repeat`` timed runs. Returns the measurements."""
+    cpu_set = pin_cpus(cpus)
+    if tool.startswith("esdh"):
+        ensure_esdh_importable()
+    run = PREPARE[tool]()
+    rss_after_imports = peak_rss_mb()
+    seconds, hashes, sizes = time_runs(run, rows, repeat, f"bench-persons-{tool}-", out_dir)
     median = statistics.median(seconds)
     return {
         "tool": tool, "label": LABELS[tool], "rows": rows, "repeat": repeat, "seconds": seconds,
@@ -296,11 +315,12 @@ def goal_lines(results: list[dict]) -> list[dict]:
     return out
 
 
-def versions() -> dict[str, str | None]:
+def versions(names: tuple[str, ...] = ("faker", "mimesis", "numpy", "pyarrow", "enterprise-synthetic-data-hub"),
+             ) -> dict[str, str | None]:
     from importlib.metadata import PackageNotFoundError, version
 
     found: dict[str, str | None] = {}
-    for name in ["faker", "mimesis", "numpy", "pyarrow", "enterprise-synthetic-data-hub"]:
+    for name in names:
         try:
             found[name] = version(name)
         except PackageNotFoundError:

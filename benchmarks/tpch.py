@@ -41,7 +41,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from measure import peak_rss_mb, pin_cpus
+if __package__:  # imported by the suite (python -m benchmarks)
+    from .measure import peak_rss_mb, pin_cpus
+else:  # run as a script: python benchmarks/tpch.py (also the DuckDB side, in its own venv)
+    from measure import peak_rss_mb, pin_cpus
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -55,8 +58,12 @@ LABELS = {"duckdb": "DuckDB 1.5.5 dbgen + COPY -> Parquet zstd", "esdh": "ESDH t
 
 # ---- shared helpers (the DuckDB child runs in the other venv: standard library only up here) -------------
 def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    """CPU time of this process and of its finished children (the processes engine's workers)."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
 
 
 def folder_bytes(folder: Path, suffix: str = ".parquet") -> int:
@@ -102,7 +109,7 @@ def ensure_esdh_importable() -> Path:
     return Path(spec.origin).resolve().parent.parent
 
 
-def run_esdh(scale: float, threads: int, out: Path) -> dict:
+def run_esdh(scale: float, threads: int, out: Path, engine: str = "local", workers: int | None = None) -> dict:
     cpu_set = pin_cpus(threads)
     ensure_esdh_importable()
     from importlib.metadata import version
@@ -120,30 +127,37 @@ def run_esdh(scale: float, threads: int, out: Path) -> dict:
 
     cpu0 = cpu_seconds()
     start = time.perf_counter()
-    library.generate("tpch", out, scale=scale, formats=["parquet"], check=False, progress=progress)
+    library.generate("tpch", out, scale=scale, formats=["parquet"], check=False, progress=progress, engine=engine,
+                     workers=workers)
     seconds = time.perf_counter() - start
     cpu = cpu_seconds() - cpu0
-    # Tables are written one after the other: a table's time runs from the end of the previous one (the first
-    # includes loading the pack and planning). orders also computes its lines' prices for o_totalprice.
+    # With the local engine, tables are written one after the other: a table's time runs from the end of the
+    # previous one (the first includes loading the pack and planning). orders also computes its lines' prices
+    # for o_totalprice. With the processes engine, partitions of several tables overlap: only the total counts.
     tables, previous = [], start
     for table, at in sorted(finished.items(), key=lambda item: item[1]):
         tables.append({"table": table, "rows": rows[table], "seconds": at - previous})
         previous = at
-    return {"tool": "esdh", "seconds": seconds, "cpu_s": cpu, "tables": tables,
+    return {"tool": "esdh", "engine": engine, "seconds": seconds, "cpu_s": cpu, "tables": tables,
             "publish_s": seconds - (previous - start),
             "versions": {name: version(name) for name in ("enterprise-synthetic-data-hub", "pyarrow", "numpy")},
             "rss_after_imports_mb": round(rss_after_imports, 1), "cpus": cpu_set}
 
 
-def run_single(tool: str, scale: float, threads: int, out_dir: str | None, keep: bool) -> dict:
+def run_single(tool: str, scale: float, threads: int, out_dir: str | None, keep: bool, engine: str = "local",
+               workers: int | None = None) -> dict:
+    """One side, once, in this process; ``engine`` and ``workers`` are the ESDH side's."""
     base = Path(tempfile.mkdtemp(prefix=f"bench-tpch-{tool}-", dir=out_dir))
     out = base / f"sf{scale:g}"
     if tool == "duckdb":
         out.mkdir()
     try:
-        result = (run_duckdb if tool == "duckdb" else run_esdh)(scale, threads, out)
+        if tool == "duckdb":
+            result = run_duckdb(scale, threads, out)
+        else:
+            result = run_esdh(scale, threads, out, engine, workers)
         result["peak_rss_mb"] = round(peak_rss_mb(), 1)  # the whole process, imports included
-        result["output_bytes"] = folder_bytes(out)
+        result["output_bytes"] = sum(folder_bytes(folder) for folder in [out, *out.iterdir()] if folder.is_dir())
         result["rows"] = sum(t["rows"] for t in result["tables"])
         result["folder"] = str(out) if keep else None
     finally:
@@ -175,7 +189,7 @@ def run_in_subprocess(tool: str, args: argparse.Namespace) -> dict:
         env["PYTHONPATH"] = os.pathsep.join([str(ensure_esdh_importable())]
                                             + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     cmd = [python, str(Path(__file__).resolve()), "--single", tool, "--scale", str(args.scale),
-           "--threads", str(args.threads)]
+           "--threads", str(args.threads), "--engine", args.engine]
     cmd += ["--out-dir", args.out_dir] if args.out_dir else []
     cmd += ["--keep"] if args.keep else []
     proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, text=True, check=False)
@@ -200,7 +214,7 @@ def print_table(header: list[str], lines: list[list[str]]) -> None:
 def report(results: dict[str, dict], args: argparse.Namespace) -> dict:
     lines = []
     for tool, r in results.items():
-        cores = "1 (single process)" if tool == "esdh" else str(args.threads)
+        cores = str(args.threads) if tool == "duckdb" or args.engine != "local" else "1 (single process)"
         lines.append([LABELS[tool], cores, f"{r['rows']:,}", f"{r['seconds']:.1f}", f"{r['cpu_s']:.1f}",
                       fmt_rate(r["rows"] / r["seconds"]), f"{r['peak_rss_mb']:.0f}", f"{r['output_bytes'] / 1e6:.0f}"])
     print_table(["tool", "cores used", "rows", "wall s", "CPU s", "rows/s", "peak RSS MB", "Parquet MB"], lines)
@@ -211,7 +225,7 @@ def report(results: dict[str, dict], args: argparse.Namespace) -> dict:
                   "cpu": e["cpu_s"] / d["cpu_s"], "output_bytes": e["output_bytes"] / d["output_bytes"]}
         print(f"ratios ESDH / DuckDB: wall time {ratios['time']:.2f}x, peak RSS {ratios['peak_rss']:.2f}x, "
               f"CPU time {ratios['cpu']:.2f}x, Parquet size {ratios['output_bytes']:.2f}x "
-              f"(ESDH on 1 core, DuckDB on {args.threads} threads)")
+              f"(ESDH engine {args.engine}, DuckDB on {args.threads} threads)")
         print(f"DuckDB: dbgen {d['dbgen_s']:.1f} s + COPY to Parquet {d['copy_s']:.1f} s")
     print()
     print("per table (ESDH: from the end of the previous table; the first includes loading the pack and "
@@ -259,7 +273,7 @@ def main_compare(args: argparse.Namespace) -> None:
         print(f"  {r['seconds']:.1f} s, peak RSS {r['peak_rss_mb']:.0f} MB", file=sys.stderr, flush=True)
     print()
     print(f"TPC-H to Parquet (zstd), scale factor {args.scale:g}, {started:%Y-%m-%d %H:%M}, both pinned to "
-          f"{args.threads} CPU(s); DuckDB threads = {args.threads}; ESDH uses 1 core")
+          f"{args.threads} CPU(s); DuckDB threads = {args.threads}; ESDH engine {args.engine}")
     ratios = report(results, args)
     load = os.getloadavg()
     print(f"load average now {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1/5/15 min, {os.cpu_count()} CPUs; "
@@ -280,6 +294,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=2,
                         help="CPUs both sides are pinned to and DuckDB's threads (default 2)")
     parser.add_argument("--tools", help=f"comma-separated subset of {','.join(TOOLS)}")
+    parser.add_argument("--engine", default="local", choices=["local", "processes"],
+                        help="ESDH engine (default local: one process; processes: one worker per pinned CPU)")
     parser.add_argument("--out-dir", help="where the Parquet files are written (default: the system temp)")
     parser.add_argument("--keep", action="store_true", help="keep the Parquet files (the folders are printed)")
     parser.add_argument("--json", help="results file (default benchmarks/results/tpch-sf<SF>-<date>.json)")
@@ -290,7 +306,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.threads < 1:
         parser.error("--threads must be at least 1")
     if args.single:
-        print(json.dumps(run_single(args.single, args.scale, args.threads, args.out_dir, args.keep)))
+        workers = args.threads if args.engine == "processes" else None
+        print(json.dumps(run_single(args.single, args.scale, args.threads, args.out_dir, args.keep, args.engine,
+                                    workers)))
     else:
         main_compare(args)
 

@@ -20,6 +20,8 @@ from esdh.plan.planner import Plan
 from esdh.rng import Permutation, Stream, derive_key
 from esdh.spec.columns import Compiled
 
+WEIGHT_BLOCK = 65_536  # rows of a weighted target summed at once (fixed: float sums must not depend on chunking)
+
 
 class Frame:
     def __init__(self, plan: Plan, table: str, rows: np.ndarray):
@@ -134,6 +136,27 @@ class Frame:
             self._parent_frames[fk_column] = frame
         return frame
 
+    def _weight_cdf(self, col: Compiled, target: str, size: int) -> np.ndarray:
+        """The cumulative weights of the target's rows, computed once per plan (8 bytes per target row;
+        targets of weighted references are dimension tables), summed in fixed blocks of rows so that
+        neither the memory nor the float rounding depends on the chunk size."""
+        key = ("weight_cdf", target, col.spec.weight_by)
+        cdf = self.plan.cache.get(key)
+        if cdf is None:
+            cdf = np.empty(size, dtype=np.float64)
+            running = 0.0
+            for start in range(0, size, WEIGHT_BLOCK):
+                rows = np.arange(start, min(start + WEIGHT_BLOCK, size), dtype=np.int64)
+                weights = Frame(self.plan, target, rows).values(col.spec.weight_by)
+                if not (pa.types.is_integer(weights.type) or pa.types.is_floating(weights.type)):
+                    raise EsdhError(f"{self.table}.{col.name}: choose: weighted needs a numeric weight_by column, "
+                                    f"but {target}.{col.spec.weight_by} is {weights.type}")
+                block = np.cumsum(pc.fill_null(weights, 0).to_numpy(zero_copy_only=False).astype(np.float64))
+                cdf[start:start + len(rows)] = block + running
+                running += block[-1]
+            self.plan.cache[key] = cdf
+        return cdf
+
     def _choose(self, col: Compiled) -> np.ndarray:
         target = col.target_table
         size = self.plan.rows[target]
@@ -167,11 +190,7 @@ class Frame:
             shuffle = Permutation(derive_key(self.plan.seed, target, "popularity"), size)
             return shuffle(ranks)
         if col.choose == "weighted":
-            weights = Frame(self.plan, target, np.arange(size, dtype=np.int64)).values(col.spec.weight_by)
-            if not (pa.types.is_integer(weights.type) or pa.types.is_floating(weights.type)):
-                raise EsdhError(f"{self.table}.{col.name}: choose: weighted needs a numeric weight_by column, but "
-                                f"{target}.{col.spec.weight_by} is {weights.type}")
-            cdf = np.cumsum(pc.fill_null(weights, 0).to_numpy(zero_copy_only=False).astype(np.float64))
+            cdf = self._weight_cdf(col, target, size)
             picks = np.searchsorted(cdf, stream.uniform(self.rows) * cdf[-1], side="right")
             return np.minimum(picks, size - 1)
         return stream.integers(self.rows, size)

@@ -67,14 +67,18 @@ def table_schema(plan: Plan, table: str) -> pa.Schema:
 
 
 def write_hints(sample: pa.RecordBatch) -> WriteHints:
-    """Min/max statistics for the columns where they help a query (numbers, dates, repeated text), not for
-    nearly unique text such as ids and e-mails, where they only cost time. Decided on a fixed sample of the
-    first rows, so the choice does not depend on the chunk size."""
-    useful = []
+    """Which columns get min/max statistics and dictionary encoding, decided on a fixed sample of the
+    first rows (so the choice does not depend on the chunk size or the partition). Statistics help a query
+    on numbers, dates and repeated text, not on ids and e-mails, where they only cost time; a dictionary
+    helps repeated values and is wasted work on nearly unique ones (Parquet builds it, then gives up)."""
+    statistics, dictionary = [], []
     for name, column in zip(sample.schema.names, sample.columns, strict=True):
-        if not is_text(column.type) or pc.count_distinct(column).as_py() <= max(1, len(column) // 2):
-            useful.append(name)
-    return WriteHints(statistics=useful)
+        distinct = pc.count_distinct(column).as_py()
+        if not is_text(column.type) or distinct <= max(1, len(column) // 2):
+            statistics.append(name)
+        if distinct <= max(1, len(column) * 9 // 10):
+            dictionary.append(name)
+    return WriteHints(statistics=statistics, dictionary=dictionary)
 
 
 __all__ = ["Fingerprint", "Result", "generate_to_folder", "table_batches", "table_sample", "write_tables"]
@@ -146,7 +150,8 @@ def write_tables(plan: Plan, folder: Path, formats: list[str], progress: Progres
         if progress:
             progress(table, done[table], plan.rows[table])
 
-    job = Job(str(folder), tuple(formats), check, single_name)
+    job = Job(str(folder), tuple(formats), check, single_name,
+              layouts={table: table_layout(plan, table) for table in plan.tables})
     todo = [part for part in every if part.key not in results]
     by_key = {part.key: part for part in todo}
     for result in engine.run(plan, job, todo, chunk_done if isinstance(engine, LocalEngine) else None):

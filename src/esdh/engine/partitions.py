@@ -73,6 +73,9 @@ class Job:
     formats: tuple[str, ...]
     check: bool = True
     single_name: str = "{table}.{ext}"
+    # per table: the Arrow schema and write hints, decided once by the client so that no worker can decide
+    # otherwise (the bytes of a Parquet file depend on them)
+    layouts: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -114,7 +117,7 @@ def table_layout(plan: Plan, table: str) -> tuple[Any, Any]:
 def write_partition(plan: Plan, part: Part, job: Job, progress: ChunkProgress | None = None) -> PartResult:
     """Generate one partition into its files, chunk by chunk; each file is written under a temporary
     name and renamed into place, so a file with the final name is always complete."""
-    schema, hints = table_layout(plan, part.table)
+    schema, hints = job.layouts.get(part.table) or table_layout(plan, part.table)
     folder = Path(job.folder)
     result = PartResult(part.table, part.index, part.start, part.stop)
     paths, writers = {}, {}

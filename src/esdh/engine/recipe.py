@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from esdh import __version__
 from esdh.errors import EsdhError
 from esdh.plan.planner import Plan, build_plan
 
@@ -26,6 +27,7 @@ class Recipe:
     chunk_size: int
     root_rows: dict[str, int]
     tables: tuple[str, ...]
+    esdh_version: str = __version__
 
     @classmethod
     def of(cls, plan: Plan) -> Recipe:
@@ -42,6 +44,9 @@ class Recipe:
         """The plan, rebuilt once per process."""
         plan = _PLANS.get(self.key)
         if plan is None:
+            if self.esdh_version != __version__:
+                raise EsdhError(f"this worker runs ESDH {__version__}, the client {self.esdh_version}; install the "
+                                "same version everywhere")
             from esdh.spec.load import load_spec
 
             dataset = load_spec(self.spec)

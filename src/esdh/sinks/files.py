@@ -22,6 +22,7 @@ class WriteHints:
     """What a writer may know about a table's columns before the first chunk."""
 
     statistics: list[str] | None = None  # columns worth min/max statistics (None: all)
+    dictionary: list[str] | None = None  # columns worth dictionary encoding (None: all)
 
 
 NO_HINTS = WriteHints()
@@ -33,11 +34,11 @@ class TableWriter(Protocol):
 
 
 class ParquetWriter:
-    """Parquet with zstd; vocabulary columns stay dictionary-encoded."""
+    """Parquet with zstd; vocabulary columns are dictionary-encoded, nearly unique ones are not."""
 
     def __init__(self, path: Path, schema: pa.Schema, hints: WriteHints = NO_HINTS):
         self._writer = pq.ParquetWriter(
-            path, schema, compression="zstd", use_dictionary=True,
+            path, schema, compression="zstd", use_dictionary=True if hints.dictionary is None else hints.dictionary,
             write_statistics=True if hints.statistics is None else hints.statistics)
 
     def write(self, batch: pa.RecordBatch) -> None:
