@@ -6,6 +6,7 @@ environment, which has neither psutil nor esdh (psutil is imported when a TreeMe
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import threading
@@ -75,10 +76,8 @@ class TreeMemory:
         except self._errors:
             children = []
         for child in children:
-            try:  # a worker may end between listing and reading it
+            with contextlib.suppress(*self._errors):  # a worker may end between listing and reading it
                 total += child.memory_info().rss
-            except self._errors:
-                pass
         self.samples += 1
         self.sampled_peak_bytes = max(self.sampled_peak_bytes, total)
 

@@ -6,7 +6,7 @@ cores), ``retail`` (the retail pack with its checks), ``tpch`` (the tpch pack ag
 (this module with ``--child``) whose time excludes the imports and whose peak memory is that of its own
 process tree; a figure is the median of ``--repeat`` runs.
 
-    python -m benchmarks                      # the full suite (about 25 minutes on 2 cores)
+    python -m benchmarks                      # the full suite (about half an hour on 2 cores)
     python -m benchmarks --quick              # smoke run, under a minute
     python -m benchmarks --only persons,tpch --repeat 5
     python -m benchmarks --compare benchmarks/results/suite-OLD.json   # run, then compare with an old run
@@ -192,12 +192,12 @@ class Measure:
     unit: str = "rows/s"
 
 
-def measure(m: Measure, s: Settings, duckdb_threads: int) -> Figure:
+def measure(m: Measure, s: Settings) -> Figure:
     """``repeat`` fresh runs; value: rows/s of the median time (or the median seconds)."""
     details = []
     for i in range(s.repeat):
         print(f"  {m.name} (run {i + 1}/{s.repeat}) ...", file=sys.stderr, end=" ", flush=True)
-        r = spawn(m.task) if m.task else spawn_duckdb(s.tpch_scale, duckdb_threads, s.out_dir)
+        r = spawn(m.task) if m.task else spawn_duckdb(s.tpch_scale, s.workers, s.out_dir)
         print(f"{r['seconds']:.2f} s, {persons.fmt_rate(r['rows'] / r['seconds'])} rows/s, "
               f"peak {r['peak_rss_mb']:.0f} MB", file=sys.stderr, flush=True)
         details.append(r)
@@ -279,7 +279,7 @@ def derived(figures: dict[str, Figure]) -> list[Figure]:
                                  esdh.peak_rss_mb / duck.peak_rss_mb, "lower"))
     flat = sorted((f for f in figures.values() if f.section == "flatness"), key=lambda f: f.rows or 0)
     for f in flat[1:]:  # seconds per row relative to the smallest size's
-        out.append(ratio(f"{f.key}/per_row", f"per-row time x {flat[0].rows:,} rows", f,
+        out.append(ratio(f"{f.key}/per_row", f"per-row time x of {flat[0].rows:,} rows", f,
                          flat[0].value / f.value, "lower"))
     return out
 
@@ -293,16 +293,22 @@ def fmt_value(value: float | None, unit: str) -> str:
     return f"{value:.2f}x" if unit == "x" else f"{value:.2f} s"
 
 
-def print_table(header: list[str], lines: list[list[str]]) -> None:
-    if lines:
-        tpch.print_table(header, lines)
+def print_table(header: list[str], lines: list[list[str]], left: int) -> None:
+    if lines:  # tpch's printer needs at least one line
+        tpch.print_table(header, lines, left)
+
+
+def ratio_text(f: Figure) -> str:
+    """A ratio's name with its value in place of the "x": "x Faker" -> "312x Faker"."""
+    digits = 0 if f.value >= 100 else 1 if f.value >= 10 else 2
+    return f.name.replace("x ", f"{f.value:.{digits}f}x ", 1)
 
 
 def print_results(figures: list[Figure]) -> None:
     notes: dict[str, list[str]] = {}
     for f in figures:
         if f.of is not None:
-            notes.setdefault(f.of, []).append(f"{f.value:.2f}x" if " x " not in f.name else f"{f.name} {f.value:.2f}")
+            notes.setdefault(f.of, []).append(ratio_text(f))
     lines = []
     for f in figures:
         if f.of is not None:
@@ -312,7 +318,17 @@ def print_results(figures: list[Figure]) -> None:
                       persons.fmt_rate((f.rows or 0) / f.median_s) if f.median_s else "-",
                       "; ".join(notes.get(f.key, [])) or "-", f"{f.peak_rss_mb:.0f}", same])
     print_table(["section", "measurement", "rows", "median s", "runs s", "rows/s", "compared (same run)",
-                 "peak RSS MB", "same bytes"], lines)
+                 "peak RSS MB", "same bytes"], lines, left=2)
+
+
+def display_order(figures: list[dict[str, Any]]) -> list[str]:
+    """Keys in first-seen order, each ratio right after the measured figure it annotates."""
+    ratios: dict[str, list[str]] = {}
+    for f in figures:
+        if f["of"] is not None and f["key"] not in ratios.setdefault(f["of"], []):
+            ratios[f["of"]].append(f["key"])
+    measured = dict.fromkeys(f["key"] for f in figures if f["of"] is None)
+    return [k for key in measured for k in (key, *ratios.get(key, []))]
 
 
 def print_comparison(old: dict[str, Any], new: dict[str, Any]) -> None:
@@ -324,7 +340,7 @@ def print_comparison(old: dict[str, Any], new: dict[str, Any]) -> None:
     before = {f["key"]: f for f in old["figures"]}
     after = {f["key"]: f for f in new["figures"]}
     lines = []
-    for key in [*after, *(k for k in before if k not in after)]:
+    for key in display_order([*new["figures"], *old["figures"]]):
         o, n = before.get(key), after.get(key)
         f = n or o
         name = f["name"] if f["of"] is None else f"  {f['of']}: {f['name']}"
@@ -336,10 +352,10 @@ def print_comparison(old: dict[str, Any], new: dict[str, Any]) -> None:
                       f"{rss_old:.0f}" if rss_old else "-", f"{rss_new:.0f}" if rss_new else "-",
                       f"{rss_new / rss_old:.2f}" if rss_old and rss_new else "-", sizes])
     print_table(["figure", "unit", "old", "new", "new/old", "old RSS MB", "new RSS MB", "RSS new/old", "note"],
-                lines)
+                lines, left=2)
 
 
-def machine(duckdb_dbgen: str | None) -> dict[str, Any]:
+def machine(duckdb_dbgen: str | None, loadavg_start: tuple[float, float, float]) -> dict[str, Any]:
     names = ("enterprise-synthetic-data-hub", "pyarrow", "numpy", "duckdb", "faker", "mimesis", "psutil")
     found = persons.versions(names)
     found["esdh"] = found.pop("enterprise-synthetic-data-hub")
@@ -351,7 +367,7 @@ def machine(duckdb_dbgen: str | None) -> dict[str, Any]:
     return {"cpu_count": os.cpu_count(), "allowed_cpus": sorted(os.sched_getaffinity(0)), "cpu_model": model,
             "memory_gb": round(psutil.virtual_memory().total / 1e9, 1), "platform": platform.platform(),
             "python": platform.python_version(), "versions": found, "git": persons.git_revision(),
-            "loadavg_start": os.getloadavg()}
+            "loadavg_start": loadavg_start, "loadavg_end": os.getloadavg()}
 
 
 def duckdb_available(s: Settings) -> bool:
@@ -371,6 +387,7 @@ def run_suite(args: argparse.Namespace) -> dict[str, Any]:
     s = settings_from(args)
     started = dt.datetime.now(dt.UTC)
     wall = time.perf_counter()
+    load = os.getloadavg()  # other work on the machine skews the timings: record it
     todo = measures(s)
     skipped = []
     if "tpch" in s.sections and not duckdb_available(s):
@@ -379,10 +396,10 @@ def run_suite(args: argparse.Namespace) -> dict[str, Any]:
     found: dict[str, Figure] = {}
     for m in todo:
         print(f"[{m.section}] {m.key}", file=sys.stderr, flush=True)
-        found[m.key] = measure(m, s, s.workers)
+        found[m.key] = measure(m, s)
     figures = [*found.values(), *derived(found)]
     dbgen = found["tpch.duckdb"].detail[0]["versions"]["duckdb"] if "tpch.duckdb" in found else None
-    facts = machine(dbgen) | {"loadavg_end": os.getloadavg()}
+    facts = machine(dbgen, load)
     return {"suite": "esdh-benchmarks", "format": FORMAT, "started_utc": started.isoformat(timespec="seconds"),
             "wall_s": round(time.perf_counter() - wall, 1), "quick": s.quick,
             "command": shlex.join([sys.executable, "-m", "benchmarks", *sys.argv[1:]]), "settings": asdict(s),

@@ -4,13 +4,14 @@ Both sides write the eight TPC-H tables at the same scale factor to Parquet (zst
 
 - ``duckdb``: DuckDB 1.5.5 with its tpch extension, ``CALL dbgen(sf=SF)`` into an in-memory database, then
   ``COPY <table> TO '<table>.parquet' (FORMAT parquet, COMPRESSION zstd)`` for every table;
-- ``esdh``: ``library.generate("tpch", out, scale=SF, formats=["parquet"], check=False)``.
+- ``esdh``: ``library.generate("tpch", out, scale=SF, formats=["parquet"], check=False, engine=ENGINE)``.
 
 Each side runs in a fresh subprocess (this script with ``--single``), so the peak RSS (getrusage ru_maxrss,
 interpreter and imports included) is that side's own; wall time is time.perf_counter inside the subprocess,
 imports excluded. Both subprocesses are pinned to the same ``--threads`` CPUs (default 2) with
-sched_setaffinity and DuckDB gets ``SET threads = N``. ESDH is single-process today: it uses one core
-whatever ``--threads`` says (the CPU-time column shows how many cores each side kept busy).
+sched_setaffinity and DuckDB gets ``SET threads = N``. ESDH's ``--engine local`` (the default) is one process:
+it uses one core whatever ``--threads`` says; ``--engine processes`` runs one worker process per pinned CPU
+(the CPU-time column, which includes finished worker processes, shows how many cores each side kept busy).
 
 DuckDB's ``INSTALL tpch`` downloads the extension, which does not work offline, and the project itself uses
 DuckDB 2.x; so the DuckDB side runs in its own virtual environment, created once and cached in
@@ -21,6 +22,7 @@ from PyPI; the extension file from that package is loaded with ``LOAD '<path>'``
     python benchmarks/tpch.py --quick          # SF 0.1
     python benchmarks/tpch.py --scale 10 --threads 4 --out-dir /big/disk
     python benchmarks/tpch.py --tools esdh     # one side only (no ratios)
+    python benchmarks/tpch.py --engine processes   # ESDH on worker processes, one per --threads CPU
 
 Run from the repository root; ``src`` is put on the path when ``esdh`` is not importable.
 """
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import importlib.util
 import json
 import os
@@ -152,10 +155,8 @@ def run_single(tool: str, scale: float, threads: int, out_dir: str | None, keep:
     if tool == "duckdb":
         out.mkdir()
     try:
-        if tool == "duckdb":
-            result = run_duckdb(scale, threads, out)
-        else:
-            result = run_esdh(scale, threads, out, engine, workers)
+        side = run_duckdb if tool == "duckdb" else functools.partial(run_esdh, engine=engine, workers=workers)
+        result = side(scale, threads, out)
         result["peak_rss_mb"] = round(peak_rss_mb(), 1)  # the whole process, imports included
         result["output_bytes"] = sum(folder_bytes(folder) for folder in [out, *out.iterdir()] if folder.is_dir())
         result["rows"] = sum(t["rows"] for t in result["tables"])
@@ -202,12 +203,13 @@ def fmt_rate(x: float) -> str:
     return f"{x / 1e6:.2f}M" if x >= 1e6 else f"{x / 1e3:.1f}k" if x >= 1e3 else f"{x:.0f}"
 
 
-def print_table(header: list[str], lines: list[list[str]]) -> None:
+def print_table(header: list[str], lines: list[list[str]], left: int = 1) -> None:
+    """A Markdown table: the first ``left`` columns (text) left-aligned, the others (numbers) right-aligned."""
     widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
     print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for line in lines:
-        cells = [c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths, strict=True))]
+        cells = [c.ljust(w) if i < left else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths, strict=True))]
         print("| " + " | ".join(cells) + " |")
 
 
