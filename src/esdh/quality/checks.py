@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -149,14 +149,19 @@ def key_checks(con: Any, dataset: Dataset, sources: dict[str, str]) -> list[Chec
         for check, cols in groups:
             quoted = ", ".join(f'"{c}"' for c in cols)
             not_null = " AND ".join(f'"{c}" IS NOT NULL' for c in cols)
-            # Distinct 64-bit hashes first (fast); only if two rows share a hash, count exactly.
+            # Distinct 64-bit hashes first (fast). Only rows whose hash is shared are compared exactly: a few
+            # rows, where counting every value exactly would hold the whole column (hash collisions do
+            # happen at a hundred million rows).
             total, distinct = con.execute(
                 f"SELECT count(*), count(DISTINCT hash({quoted})) FROM {relation} WHERE {not_null}").fetchone()
             dupes = []
             if distinct != total:
-                distinct = con.execute(
-                    f"SELECT count(DISTINCT ({quoted})) FROM {relation} WHERE {not_null}").fetchone()[0]
-                dupes = con.execute(f"SELECT {quoted}, count(*) AS n FROM {relation} WHERE {not_null} "
+                shared_hashes = (f"SELECT hash({quoted}) AS h FROM {relation} WHERE {not_null} "
+                                 "GROUP BY h HAVING count(*) > 1")
+                shared = f"SELECT {quoted} FROM {relation} WHERE {not_null} AND hash({quoted}) IN ({shared_hashes})"
+                rows, unique = con.execute(f"SELECT count(*), count(DISTINCT ({quoted})) FROM ({shared})").fetchone()
+                distinct = total - (rows - unique)
+                dupes = con.execute(f"SELECT {quoted}, count(*) AS n FROM ({shared}) "
                                     f"GROUP BY ALL HAVING n > 1 LIMIT {SAMPLES}").fetchall()
             results.append(CheckResult(name, check, ",".join(cols), total, total - distinct,
                                        [{"value": [_plain(v) for v in row[:-1]], "count": row[-1]} for row in dupes]))
@@ -174,12 +179,13 @@ def key_checks(con: Any, dataset: Dataset, sources: dict[str, str]) -> list[Chec
     return results
 
 
-def file_relation(paths: Path | list[Path]) -> str:
-    """A DuckDB table expression reading one written file, or the part files of one table."""
-    paths = [paths] if isinstance(paths, Path) else list(paths)
+def file_relation(paths: Path | str | list[Path] | list[Path | str]) -> str:
+    """A DuckDB table expression reading one written file, or the part files of one table (paths, or URLs
+    of objects in a store whose file system the connection has registered)."""
+    paths = [paths] if isinstance(paths, Path | str) else list(paths)
     listed = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
     files = listed if len(paths) == 1 else f"[{listed}]"
-    suffix = paths[0].suffix
+    suffix = PurePosixPath(str(paths[0])).suffix
     if suffix == ".parquet":
         return f"read_parquet({files})"
     if suffix == ".csv":
