@@ -14,6 +14,7 @@ from esdh.engine.frame import Frame
 from esdh.engine.local import Progress, Result, generate_to_folder
 from esdh.plan.planner import DEFAULT_CHUNK_SIZE, Plan, build_plan
 from esdh.rng import random_seed
+from esdh.sinks.storage import is_url
 from esdh.spec.compile import Dataset
 from esdh.spec.load import load_spec
 
@@ -40,15 +41,18 @@ def plan(source: SpecSource, *, seed: int | None = None, randomize: bool = False
 def generate(source: SpecSource | Plan, out: str | Path, *, formats: list[str] | tuple[str, ...] = ("parquet",),
              check: bool = True, progress: Progress | None = None, engine: str = "local",
              workers: int | None = None, cluster: str | None = None, part_rows: int | None = DEFAULT_PART_ROWS,
-             resume: bool = False, **plan_options: Any) -> Result:
+             resume: bool = False, storage_options: dict[str, Any] | None = None, **plan_options: Any) -> Result:
     """Generate a dataset into a folder: per table and format one file, or part files of ``part_rows``
     rows in a folder of the table's name (None: always one file), plus datapackage.json. ``engine``
     (local, processes, dask) says where partitions run; every engine writes the same bytes. ``resume``
-    continues an interrupted run of the same plan into the same folder."""
+    continues an interrupted run of the same plan into the same folder. ``out`` may be an object store
+    URL (a string such as ``s3://bucket/prefix/insurance``), opened with fsspec and ``storage_options``
+    (endpoint, credentials, ...; by default the store's usual environment variables)."""
     the_plan = source if isinstance(source, Plan) else plan(source, **plan_options)
     runner = engine_for(engine, workers=workers, cluster=cluster)
-    return generate_to_folder(the_plan, Path(out), list(formats), progress=progress, check=check,
-                              engine=runner, part_rows=part_rows, resume=resume)
+    return generate_to_folder(the_plan, out if is_url(out) else Path(out), list(formats), progress=progress,
+                              check=check, engine=runner, part_rows=part_rows, resume=resume,
+                              storage_options=storage_options)
 
 
 def preview(source: SpecSource | Plan, table: str, rows: int = 10, **plan_options: Any) -> pa.Table:

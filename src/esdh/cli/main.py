@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 import click
 
 from esdh.defaults import DEFAULT_CHUNK_SIZE, DEFAULT_PART_ROWS
 from esdh.errors import EsdhError
+
+if TYPE_CHECKING:
+    from esdh.runs.datapackage import PartFile
 
 FORMATS_HELP = "comma-separated formats: parquet, csv, json, ndjson"
 
@@ -41,6 +45,30 @@ def parse_rows(values: tuple[str, ...]) -> dict[str, int]:
     return rows
 
 
+def parse_storage_options(values: tuple[str, ...]) -> dict[str, object]:
+    """``KEY=VALUE`` pairs. A VALUE that reads as JSON is taken as such (``anon=true``, ``default_block_size=
+    5242880``, ``client_kwargs={"region_name": "eu-west-1"}``, ``key='"1234"'`` for a string of digits),
+    anything else as a string (``endpoint_url=http://localhost:9000``)."""
+    options: dict[str, object] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"'{item}' is not KEY=VALUE", param_hint="--storage-option")
+        try:
+            options[key.strip()] = json.loads(value)
+        except ValueError:
+            options[key.strip()] = value
+    return options
+
+
+def _files_text(path: Path | str, parts: list[PartFile]) -> str:
+    """``persons.parquet``, or ``persons/part-*.parquet (3 parts)`` (``path`` a local path or a URL)."""
+    name = PurePosixPath(str(path)).name
+    if len(parts) == 1:
+        return name
+    return f"{name}/part-*{PurePosixPath(str(parts[0].path)).suffix} ({len(parts)} parts)"
+
+
 def parse_formats(text: str) -> list[str]:
     return [f.strip().lower() for f in text.split(",") if f.strip()]
 
@@ -52,7 +80,8 @@ def split_tables(values: tuple[str, ...]) -> list[str] | None:
 
 @cli.command()
 @click.argument("dataset")
-@click.option("--out", "-o", type=click.Path(path_type=Path), required=True, help="output folder")
+@click.option("--out", "-o", metavar="PATH|URL", required=True,
+              help="output folder, or an object store URL such as s3://bucket/prefix/name")
 @click.option("--seed", type=click.IntRange(min=0), help="override the spec's seed")
 @click.option("--randomize", is_flag=True, help="draw a fresh seed (it is printed, so the run can be replayed)")
 @click.option("--scale", type=float, default=1.0, show_default=True, help="multiply the spec's row counts")
@@ -70,11 +99,13 @@ def split_tables(values: tuple[str, ...]) -> list[str] | None:
 @click.option("--part-rows", type=click.IntRange(min=1), default=DEFAULT_PART_ROWS, show_default=True,
               help="rows per part file; larger tables are written as table/part-NNNNN files")
 @click.option("--resume", is_flag=True, help="continue an interrupted run into the same folder")
+@click.option("--storage-option", "storage_options", multiple=True, metavar="KEY=VALUE",
+              help="an fsspec storage option for a URL --out, e.g. endpoint_url=http://... (repeatable)")
 @click.option("--quiet", "-q", is_flag=True, help="no progress bar")
-def generate(dataset: str, out: Path, seed: int | None, randomize: bool, scale: float, rows: tuple[str, ...],
+def generate(dataset: str, out: str, seed: int | None, randomize: bool, scale: float, rows: tuple[str, ...],
              tables: tuple[str, ...], formats: str, chunk_size: int, version: str | None, no_check: bool,
              engine: str, workers: int | None, cluster: str | None, part_rows: int, resume: bool,
-             quiet: bool) -> None:
+             storage_options: tuple[str, ...], quiet: bool) -> None:
     """Generate DATASET (a built-in name, a spec file or a seed-003 folder) into a folder."""
     from esdh import library
     from esdh.cli.progress import progress_bar
@@ -90,7 +121,8 @@ def generate(dataset: str, out: Path, seed: int | None, randomize: bool, scale: 
         with progress_bar(plan, enabled=not quiet) as progress:
             result = library.generate(plan, out, formats=parse_formats(formats), check=not no_check,
                                       progress=progress, engine=engine, workers=workers, cluster=cluster,
-                                      part_rows=part_rows, resume=resume)
+                                      part_rows=part_rows, resume=resume,
+                                      storage_options=parse_storage_options(storage_options) or None)
     except KeyboardInterrupt:
         click.echo("interrupted; run the same command with --resume to continue from the partitions "
                    "already written", err=True)
@@ -99,11 +131,9 @@ def generate(dataset: str, out: Path, seed: int | None, randomize: bool, scale: 
         click.echo("resumed: kept the partitions an earlier run had written and verified")
     click.echo(f"dataset: {plan.dataset.spec.dataset} {plan.dataset.spec.version} -> {result.folder}")
     for table in result.tables:
-        names = ", ".join(path.name if len(table.parts[fmt]) == 1
-                          else f"{path.name}/part-*{table.parts[fmt][0].path.suffix} ({len(table.parts[fmt])} parts)"
-                          for fmt, path in table.files.items())
+        names = ", ".join(_files_text(path, table.parts[fmt]) for fmt, path in table.files.items())
         click.echo(f"  {table.name}: {table.rows:,} rows ({names})")
-    click.echo(f"  manifest: {result.folder / 'datapackage.json'}")
+    click.echo(f"  manifest: {str(result.folder).rstrip('/')}/datapackage.json")
     if result.checks:
         click.echo(f"checks: {len(result.checks)} passed")
 

@@ -4,7 +4,8 @@ same whichever runs them; they differ only in how many run at once and where.
 - ``local``: one after another in this process (progress per chunk);
 - ``processes``: a pool of local worker processes (``--workers``, default: the CPU count);
 - ``dask``: a Dask cluster (``--cluster ADDRESS``, or a LocalCluster); workers write straight into the
-  destination, which must be a path they share with this process.
+  destination, which must be a path they share with this process or an object store URL they can reach
+  (the job carries the storage options).
 """
 
 from __future__ import annotations

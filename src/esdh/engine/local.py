@@ -29,8 +29,10 @@ from esdh.plan.planner import Plan
 from esdh.quality.checks import SAMPLES, CheckFailed, CheckResult, file_relation, key_checks
 from esdh.runs.datapackage import PartFile, WrittenTable, build_manifest, write_manifest
 from esdh.runs.folder import MANIFEST
+from esdh.runs.objectstore import StoreRun
 from esdh.runs.partial import PartialRun
 from esdh.sinks.files import FORMATS, WriteHints
+from esdh.sinks.storage import Store, is_url
 
 Progress = Callable[[str, int, int], None]  # (table, rows done, rows total)
 
@@ -94,7 +96,7 @@ def check_formats(formats: list[str]) -> list[str]:
 
 @dataclass
 class Result:
-    folder: Path
+    folder: Path | str  # a URL for an object store destination (and so are the tables' paths)
     plan: Plan
     tables: list[WrittenTable] = field(default_factory=list)
     manifest: dict = field(default_factory=dict)
@@ -102,23 +104,33 @@ class Result:
     resumed: bool = False
 
     @property
-    def files(self) -> list[Path]:
+    def files(self) -> list[Path | str]:
         return [p.path for t in self.tables for files in t.parts.values() for p in files]
 
 
-def run_checks(plan: Plan, written: list[WrittenTable], row_checks: list[CheckResult]) -> list[CheckResult]:
+def run_checks(plan: Plan, written: list[WrittenTable], row_checks: list[CheckResult],
+               store: Store | None = None, folder: Path | None = None) -> list[CheckResult]:
     """Every declared constraint, key and foreign key of the written tables: the row checks already made
     while writing, then the set checks in DuckDB over the written files (spilling to disk, so that
-    memory stays bounded however many rows there are)."""
+    memory stays bounded however many rows there are). With ``store``, the files are objects in it at
+    their paths relative to ``folder``, and DuckDB reads them from the store (nothing is downloaded first)."""
     import tempfile
 
     import duckdb
 
-    sources = {w.name: file_relation([p.path for p in next(iter(w.parts.values()))]) for w in written}
+    def where(path: Path) -> Path | str:
+        return path if store is None else store.url_of(path.relative_to(folder or Path()).as_posix())
+
+    sources = {w.name: file_relation([where(p.path) for p in next(iter(w.parts.values()))]) for w in written}
     with tempfile.TemporaryDirectory(prefix="esdh-checks-") as spill:
         con = duckdb.connect(config={"memory_limit": CHECK_MEMORY, "temp_directory": spill,
                                      "preserve_insertion_order": False})
         try:
+            if store is not None:
+                # DuckDB reads the objects through fsspec, in ranges, as it reads files; listing the prefix
+                # once lets fsspec answer its many questions about sizes and dates without asking the store
+                store.list()
+                con.register_filesystem(store.fs)
             return row_checks + key_checks(con, plan.dataset, sources)
         finally:
             con.close()
@@ -129,11 +141,13 @@ CHECK_MEMORY = "1GB"
 
 def write_tables(plan: Plan, folder: Path, formats: list[str], progress: Progress | None = None,
                  check: bool = True, *, engine: Engine | None = None, part_rows: int | None = DEFAULT_PART_ROWS,
-                 single_name: str = "{table}.{ext}", partial: PartialRun | None = None,
-                 ) -> tuple[list[WrittenTable], list[CheckResult]]:
+                 single_name: str = "{table}.{ext}", partial: PartialRun | StoreRun | None = None,
+                 store: Store | None = None) -> tuple[list[WrittenTable], list[CheckResult]]:
     """Write every planned table into ``folder``, partition by partition on ``engine``; with ``check``,
     raise CheckFailed if the data breaks its spec (the caller's staging folder is then discarded, so
-    nothing is published). With ``partial``, partitions already in its journal are kept, not rewritten."""
+    nothing is published). With ``partial``, partitions already in its journal are kept, not rewritten.
+    With ``store``, the files are written into the store instead; their paths in the returned tables are
+    then where they would be in ``folder`` (only their paths relative to it matter)."""
     engine = engine or LocalEngine()
     layout = {table: partitions(plan, table, part_rows) for table in plan.tables}
     every = [part for table in plan.tables for part in layout[table]]
@@ -150,8 +164,9 @@ def write_tables(plan: Plan, folder: Path, formats: list[str], progress: Progres
         if progress:
             progress(table, done[table], plan.rows[table])
 
-    job = Job(str(folder), tuple(formats), check, single_name,
-              layouts={table: table_layout(plan, table) for table in plan.tables})
+    job = Job(store.url if store else str(folder), tuple(formats), check, single_name,
+              layouts={table: table_layout(plan, table) for table in plan.tables},
+              storage_options=store.options if store else {})
     todo = [part for part in every if part.key not in results]
     by_key = {part.key: part for part in todo}
     for result in engine.run(plan, job, todo, chunk_done if isinstance(engine, LocalEngine) else None):
@@ -168,7 +183,7 @@ def write_tables(plan: Plan, folder: Path, formats: list[str], progress: Progres
         row_checks += merge_checks(parts, SAMPLES)
     checks: list[CheckResult] = []
     if check:
-        checks = run_checks(plan, written, row_checks)
+        checks = run_checks(plan, written, row_checks, store, folder)
         failures = [r for r in checks if not r.passed]
         if failures:
             raise CheckFailed(failures)
@@ -196,24 +211,28 @@ def run_key(plan: Plan, formats: list[str], check: bool, part_rows: int | None) 
             "part_rows": part_rows}
 
 
-def generate_to_folder(plan: Plan, out: Path, formats: list[str], progress: Progress | None = None,
+def generate_to_folder(plan: Plan, out: Path | str, formats: list[str], progress: Progress | None = None,
                        check: bool = True, *, engine: Engine | None = None,
-                       part_rows: int | None = DEFAULT_PART_ROWS, resume: bool = False) -> Result:
+                       part_rows: int | None = DEFAULT_PART_ROWS, resume: bool = False,
+                       storage_options: dict[str, Any] | None = None) -> Result:
     """Generate the plan's tables into ``out`` (written aside, published atomically). With ``check``,
     the output is checked against the spec and not published if any check fails. ``resume`` continues
-    an interrupted run of the same plan and options into the same folder."""
+    an interrupted run of the same plan and options into the same folder. ``out`` may be an object store
+    URL (``s3://bucket/prefix``, opened with ``storage_options``): see :mod:`esdh.runs.objectstore`."""
     from esdh.runs.dictionary import write_schema_metadata
     from esdh.runs.lineage import LineageRecorder
 
     formats = check_formats(formats)
     part_rows = part_rows_option(part_rows)
     name = plan.dataset.spec.dataset.lower()
-    lineage = LineageRecorder(plan, formats, Path(out).resolve())  # load_spec and plan steps, START event
-    run = PartialRun(Path(out), name, run_key(plan, formats, check, part_rows), resume)
+    store = destination_store(out, storage_options)
+    lineage = LineageRecorder(plan, formats, store.url if store else Path(out).resolve())  # load_spec, plan, START
+    key = run_key(plan, formats, check, part_rows)
+    run = StoreRun(store, name, key, resume) if store else PartialRun(Path(out), name, key, resume)
     with run:
         staging = run.folder
         written, results = write_tables(plan, staging, formats, progress, check, engine=engine,
-                                        part_rows=part_rows, partial=run)
+                                        part_rows=part_rows, partial=run, store=store)
         run.finish()
         lineage.tables(staging, written, results, check)
         extra = [lineage.wrote("schema_metadata", staging, write_schema_metadata(staging, plan, written)),
@@ -221,9 +240,18 @@ def generate_to_folder(plan: Plan, out: Path, formats: list[str], progress: Prog
         manifest = build_manifest(plan, staging, written, formats, extra_files=extra, hashes=lineage.hashes)
         write_manifest(staging / MANIFEST, manifest)
         lineage.complete(staging, written)
-    final = Path(out).resolve()
     for table in written:
-        table.files = {fmt: final / path.relative_to(staging) for fmt, path in table.files.items()}
-        table.parts = {fmt: [replace(p, path=final / p.path.relative_to(staging)) for p in files]
+        table.files = {fmt: run.located(path.relative_to(staging).as_posix()) for fmt, path in table.files.items()}
+        table.parts = {fmt: [replace(p, path=run.located(p.path.relative_to(staging).as_posix())) for p in files]
                        for fmt, files in table.parts.items()}
-    return Result(final, plan, written, manifest, results, resumed=run.resumed)
+    return Result(run.destination, plan, written, manifest, results, resumed=run.resumed)
+
+
+def destination_store(out: Path | str, storage_options: dict[str, Any] | None) -> Store | None:
+    """The object store ``out`` names (a URL), or None for a local path."""
+    if is_url(out):
+        return Store(str(out), dict(storage_options or {}))
+    if storage_options:
+        raise UsageError(f"storage options are for object store URLs (s3://..., file://...), not the local "
+                         f"path {out}")
+    return None

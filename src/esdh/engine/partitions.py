@@ -10,10 +10,8 @@ the journal that lets an interrupted run resume.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,8 +21,8 @@ from esdh.engine.frame import Frame
 from esdh.errors import UsageError
 from esdh.plan.planner import Plan
 from esdh.quality.checks import CheckResult, RowChecks
-from esdh.runs.datapackage import sha256_file
 from esdh.sinks.files import FORMATS
+from esdh.sinks.storage import commit_all, open_output
 
 ChunkProgress = Callable[[str, int], None]  # (table, rows just written)
 
@@ -67,7 +65,8 @@ def partitions(plan: Plan, table: str, part_rows: int | None) -> list[Part]:
 
 @dataclass(frozen=True)
 class Job:
-    """What every partition of a run shares: where and how to write."""
+    """What every partition of a run shares: where and how to write. ``folder`` is a local path or an
+    object store URL; ``storage_options`` (plain data) open the store wherever the partition runs."""
 
     folder: str
     formats: tuple[str, ...]
@@ -76,6 +75,7 @@ class Job:
     # per table: the Arrow schema and write hints, decided once by the client so that no worker can decide
     # otherwise (the bytes of a Parquet file depend on them)
     layouts: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    storage_options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -115,19 +115,16 @@ def table_layout(plan: Plan, table: str) -> tuple[Any, Any]:
 
 
 def write_partition(plan: Plan, part: Part, job: Job, progress: ChunkProgress | None = None) -> PartResult:
-    """Generate one partition into its files, chunk by chunk; each file is written under a temporary
-    name and renamed into place, so a file with the final name is always complete."""
+    """Generate one partition into its files, chunk by chunk. A file with its final name is always complete:
+    a local file is written under a temporary name and renamed into place, an object in a store appears
+    only once its upload is complete."""
     schema, hints = job.layouts.get(part.table) or table_layout(plan, part.table)
-    folder = Path(job.folder)
     result = PartResult(part.table, part.index, part.start, part.stop)
-    paths, writers = {}, {}
+    outputs, writers = {}, {}
     for fmt in job.formats:
         relative = part.path(FORMATS[fmt].extension, job.single_name)
-        target = folder / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        paths[fmt] = (relative, target, temporary)
-        writers[fmt] = FORMATS[fmt].writer(temporary, schema, hints)
+        outputs[fmt] = open_output(job.folder, relative, job.storage_options)
+        writers[fmt] = FORMATS[fmt].writer(outputs[fmt].target, schema, hints)
     checks = RowChecks(plan.dataset.tables[part.table], plan.as_of) if job.check else None
     columns = list(plan.dataset.tables[part.table].columns) if checks is not None else schema.names
     fingerprint = Fingerprint()
@@ -150,14 +147,12 @@ def write_partition(plan: Plan, part: Part, job: Job, progress: ChunkProgress | 
     except BaseException:
         for writer in writers.values():
             writer.close()
-        for _, _, temporary in paths.values():
-            temporary.unlink(missing_ok=True)
+        for output in outputs.values():
+            output.abort()
         raise
     for writer in writers.values():
         writer.close()
-    for fmt, (relative, target, temporary) in paths.items():
-        os.replace(temporary, target)
-        result.files[fmt] = {"path": relative, "bytes": target.stat().st_size, "sha256": sha256_file(target)}
+    result.files = commit_all(outputs)
     result.null_counts = {name: result.null_counts.get(name, 0) for name in schema.names}
     result.blocks = fingerprint.finish()
     result.checks = [asdict(r) for r in (checks.results.values() if checks is not None else [])]

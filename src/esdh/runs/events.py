@@ -2,7 +2,8 @@
 
 Run metadata, not data: the run id and the event times differ between runs (see ``lineage.py``).
 Datasets are named as OpenLineage names local files: namespace ``file``, name the absolute path (of the
-published folder, not the staging folder it is written in).
+published folder, not the staging folder it is written in); objects in a store as it names them there:
+namespace ``scheme://bucket``, name the key.
 """
 
 from __future__ import annotations
@@ -44,18 +45,35 @@ def spec_dataset(recorder: LineageRecorder) -> dict[str, Any]:
     return {"namespace": namespace, "name": name, "facets": {"version": version}}
 
 
-def output_dataset(recorder: LineageRecorder, table: WrittenTable, path: Path,
+def output_dataset(recorder: LineageRecorder, table: WrittenTable, fmt: str, path: Path,
                    results: list[CheckResult]) -> dict[str, Any]:
-    """One written file: its schema, row count and size, and the checks run on its table."""
+    """One written file (or folder of part files): its schema, row count and size, and the checks run on
+    its table."""
     fields = [{"name": f.name, "type": field_type(f.type)} for f in table.schema]
+    if isinstance(recorder.final, str):  # an object store: the files are not on this machine
+        namespace, name = store_dataset_name(f"{recorder.final}/{path.name}")
+        parts = table.parts[fmt]
+        size, count = sum(p.bytes for p in parts), len(parts)
+    else:
+        namespace, name = "file", (recorder.final / path.name).as_posix()
+        size, count = path.stat().st_size, 1
     outputs = {"outputStatistics": facet("1-0-2/OutputStatisticsOutputDatasetFacet", rowCount=table.rows,
-                                         size=path.stat().st_size, fileCount=1)}
+                                         size=size, fileCount=count)}
     assertions = [{"assertion": r.check, "success": r.passed, **({"column": r.column} if r.column else {})}
                   for r in results if r.table == table.name]
     if assertions:
         outputs["dataQualityAssertions"] = facet("1-0-1/DataQualityAssertionsDatasetFacet", assertions=assertions)
-    return {"namespace": "file", "name": (recorder.final / path.name).as_posix(),
+    return {"namespace": namespace, "name": name,
             "facets": {"schema": facet("1-1-1/SchemaDatasetFacet", fields=fields)}, "outputFacets": outputs}
+
+
+def store_dataset_name(url: str) -> tuple[str, str]:
+    """OpenLineage's namespace and name of an object: ``s3://bucket`` and the key (``file`` and the path)."""
+    scheme, _, rest = url.partition("://")
+    if scheme == "file":
+        return "file", rest
+    bucket, _, key = rest.partition("/")
+    return f"{scheme}://{bucket}", key
 
 
 def run_event(event_type: str, recorder: LineageRecorder,
@@ -65,8 +83,8 @@ def run_event(event_type: str, recorder: LineageRecorder,
     engine = facet("1-1-1/ProcessingEngineRunFacet", name="esdh", version=__version__)
     run_facet = {"_producer": PRODUCER, "_schemaURL": "urn:esdh:facets:EsdhRunFacet:1", "seed": plan.seed,
                  "randomized": plan.randomized, "as_of": plan.as_of.isoformat(), "spec_hash": plan.spec_hash}
-    outputs = [output_dataset(recorder, table, path, recorder.results)
-               for table in written or [] for path in table.files.values()]
+    outputs = [output_dataset(recorder, table, fmt, path, recorder.results)
+               for table in written or [] for fmt, path in table.files.items()]
     return {"eventType": event_type, "eventTime": now(), "producer": PRODUCER, "schemaURL": SCHEMA_URL,
             "run": {"runId": recorder.run_id, "facets": {"processing_engine": engine, "esdh": run_facet}},
             "job": {"namespace": "esdh", "name": plan.dataset.spec.dataset},

@@ -68,7 +68,8 @@ class _Dumper(yaml.SafeDumper):
 class LineageRecorder:
     """Records the steps of one run as they happen and writes the two lineage files."""
 
-    def __init__(self, plan: Plan, formats: list[str], final: Path):
+    def __init__(self, plan: Plan, formats: list[str], final: Path | str):
+        """``final``: where the output is published (a folder, or an object store URL)."""
         names = {f"{t}.{FORMATS[f].extension}" for t in plan.tables for f in formats}
         if names & RESERVED:
             raise UsageError(f"a table file would be named {', '.join(sorted(names & RESERVED))}, which the "
@@ -87,20 +88,22 @@ class LineageRecorder:
     def record(self, step: str, **details: Any) -> None:
         self.steps.append({"step": step, **details})
 
-    def file(self, folder: Path, path: Path, digest: str | None = None, **facts: Any) -> dict[str, Any]:
+    def file(self, folder: Path, path: Path, digest: str | None = None, size: int | None = None,
+             **facts: Any) -> dict[str, Any]:
         """Note a file written into the (staging) folder, for the outputs list: its path there, ``facts``
-        (table, format, rows), size and sha256 (``digest`` when already known). Returns a copy of the entry."""
+        (table, format, rows), size and sha256 (``digest`` and ``size`` when already known: the part files
+        of an object store run are not in the folder). Returns a copy of the entry."""
         self.hashes[path] = digest = digest or sha256_file(path)
-        entry = {"path": path.relative_to(folder).as_posix(), **facts, "bytes": path.stat().st_size,
-                 "sha256": digest}
+        entry = {"path": path.relative_to(folder).as_posix(), **facts,
+                 "bytes": path.stat().st_size if size is None else size, "sha256": digest}
         self.outputs.append(entry)
         return dict(entry)
 
     def tables(self, folder: Path, written: list[WrittenTable], results: list[CheckResult], check: bool) -> None:
         """One step per table, in the order they were written, then the checks."""
         for table in written:
-            files = [self.file(folder, part.path, part.sha256, table=table.name, format=fmt, rows=part.rows)
-                     for fmt, parts in table.parts.items() for part in parts]
+            files = [self.file(folder, part.path, part.sha256, part.bytes, table=table.name, format=fmt,
+                               rows=part.rows) for fmt, parts in table.parts.items() for part in parts]
             self.record("generate_table", table=table.name, rows=table.rows, reads=reads(self.plan.dataset, table.name),
                         files=[{k: v for k, v in f.items() if k not in ("table", "rows")} for f in files])
         self.results = results

@@ -6,7 +6,8 @@ fingerprint blocks). If the run is interrupted (Ctrl-C, a killed process, a lost
 folder stays; ``--resume`` keeps every partition whose files still match the journal and writes only the
 rest, which gives the same bytes as an uninterrupted run because every partition is a pure function of the
 plan. A run that fails for a reason that a retry cannot fix (its data breaks the spec, bad options) leaves
-nothing behind. One lock per destination keeps two runs from writing the same folder.
+nothing behind. One lock per destination keeps two runs from writing the same folder. (An object store
+destination has no folder to rename and no lock: see :mod:`esdh.runs.objectstore`.)
 """
 
 from __future__ import annotations
@@ -112,6 +113,10 @@ class PartialRun:
     def finish(self) -> None:
         """Drop the journal (it is not part of the output); call before the manifest is written."""
         shutil.rmtree(self.journal, ignore_errors=True)
+
+    def located(self, relative: str) -> Path:
+        """Where a file of the output is, once published."""
+        return self.destination / relative
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:

@@ -1,14 +1,15 @@
 """File writers, one per format. Each takes Arrow record batches chunk by chunk and never holds a table.
 
 Capabilities are data: ``FORMATS`` maps a format name to its writer, extension and media type, so
-choosing a writer is a lookup.
+choosing a writer is a lookup. A writer takes a path or an open binary file (an upload to an object store,
+for instance); a file it was given is left open: its owner decides when the file is complete.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -26,6 +27,12 @@ class WriteHints:
 
 
 NO_HINTS = WriteHints()
+Sink = str | Path | BinaryIO  # where a writer writes: a path, or an open binary file
+
+
+def _open(sink: Sink) -> tuple[BinaryIO, bool]:
+    """A binary file for ``sink`` and whether the writer opened it (and so closes it)."""
+    return (Path(sink).open("wb"), True) if isinstance(sink, str | Path) else (sink, False)
 
 
 class TableWriter(Protocol):
@@ -36,7 +43,7 @@ class TableWriter(Protocol):
 class ParquetWriter:
     """Parquet with zstd; vocabulary columns are dictionary-encoded, nearly unique ones are not."""
 
-    def __init__(self, path: Path, schema: pa.Schema, hints: WriteHints = NO_HINTS):
+    def __init__(self, path: Sink, schema: pa.Schema, hints: WriteHints = NO_HINTS):
         self._writer = pq.ParquetWriter(
             path, schema, compression="zstd", use_dictionary=True if hints.dictionary is None else hints.dictionary,
             write_statistics=True if hints.statistics is None else hints.statistics)
@@ -51,8 +58,9 @@ class ParquetWriter:
 class CsvWriter:
     """RFC 4180 CSV with a header row and LF line ends; nulls are empty fields."""
 
-    def __init__(self, path: Path, schema: pa.Schema, hints: WriteHints = NO_HINTS):
-        self._writer = pcsv.CSVWriter(str(path), schema, write_options=pcsv.WriteOptions(include_header=True))
+    def __init__(self, path: Sink, schema: pa.Schema, hints: WriteHints = NO_HINTS):
+        sink = str(path) if isinstance(path, str | Path) else path
+        self._writer = pcsv.CSVWriter(sink, schema, write_options=pcsv.WriteOptions(include_header=True))
 
     def write(self, batch: pa.RecordBatch) -> None:
         self._writer.write_batch(batch)
@@ -94,8 +102,8 @@ def joined(lines: pa.Array, separator: bytes) -> bytes:
 class NdjsonWriter:
     """Newline-delimited JSON: one object per line."""
 
-    def __init__(self, path: Path, schema: pa.Schema, hints: WriteHints = NO_HINTS):
-        self._file = path.open("wb")
+    def __init__(self, path: Sink, schema: pa.Schema, hints: WriteHints = NO_HINTS):
+        self._file, self._owned = _open(path)
         self._json = JsonRenderer()
 
     def write(self, batch: pa.RecordBatch) -> None:
@@ -104,14 +112,15 @@ class NdjsonWriter:
 
     def close(self) -> None:
         self._json.close()
-        self._file.close()
+        if self._owned:
+            self._file.close()
 
 
 class JsonWriter:
     """A JSON array of objects, one object per line, streamed chunk by chunk."""
 
-    def __init__(self, path: Path, schema: pa.Schema, hints: WriteHints = NO_HINTS):
-        self._file = path.open("wb")
+    def __init__(self, path: Sink, schema: pa.Schema, hints: WriteHints = NO_HINTS):
+        self._file, self._owned = _open(path)
         self._file.write(b"[")
         self._first = True
         self._json = JsonRenderer()
@@ -127,7 +136,8 @@ class JsonWriter:
     def close(self) -> None:
         self._json.close()
         self._file.write(b"]\n" if self._first else b"\n]\n")
-        self._file.close()
+        if self._owned:
+            self._file.close()
 
 
 @dataclass(frozen=True)
