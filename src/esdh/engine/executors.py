@@ -63,8 +63,11 @@ class ProcessEngine:
 
         if not parts:
             return
-        recipe = Recipe.of(plan)
         workers = max(1, min(self.workers or os.cpu_count() or 1, len(parts)))
+        if workers == 1:  # one partition (or one worker): a process to start would only cost time
+            yield from LocalEngine().run(plan, job, parts, progress)
+            return
+        recipe = Recipe.of(plan)
         # spawn, not fork: the parent has Arrow and DuckDB thread pools that a fork would copy mid-flight
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_quiet_worker)
