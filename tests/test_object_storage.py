@@ -25,7 +25,7 @@ from esdh.quality.checks import CheckFailed
 from esdh.runs.datapackage import sha256_file
 
 s3fs = pytest.importorskip("s3fs", reason="needs the s3 extra")
-pytest.importorskip("moto.server", reason="needs moto[server] (the test extra)")
+pytest.importorskip("moto.server", reason="needs moto[s3] and flask (the test extra)")
 
 PERSONS = 150_000  # three partitions of 65,536 rows
 PART = 65_536
