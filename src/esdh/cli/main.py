@@ -211,6 +211,31 @@ def spec_schema() -> None:
     click.echo(json.dumps(spec_json_schema(), indent=2, default=str))
 
 
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
+def verify(folder: Path, as_json: bool) -> None:
+    """Recompute every checksum of an output FOLDER; report missing, changed and extra files (exit 1)."""
+    from esdh.runs.verify import verify_folder
+
+    report = verify_folder(folder)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        for path in report.missing:
+            click.echo(f"missing: {path}")
+        for change in report.changed:
+            click.echo(f"changed: {change['path']} (sha256 {change['expected_sha256']} recorded, "
+                       f"{change['found_sha256']} found; {change['found_bytes']:,} bytes)")
+        for path in report.extra:
+            click.echo(f"extra: {path} (not in the manifest)")
+        problems = len(report.missing) + len(report.changed) + len(report.extra)
+        click.echo(f"ok: {report.checked} files verified in {report.folder}" if report.ok
+                   else f"FAILED: {problems} problem(s) in {report.folder}")
+    if not report.ok:
+        sys.exit(1)
+
+
 def _register_more() -> None:
     from esdh.cli import snapshot
 

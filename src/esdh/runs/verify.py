@@ -1,0 +1,76 @@
+"""Verify an output folder against its manifest: every listed file present, of its size and sha256, and
+nothing else in the folder but the manifest itself and the run's events."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from esdh.errors import OutputError
+from esdh.runs.datapackage import sha256_file
+from esdh.runs.folder import MANIFEST
+
+UNLISTED = {MANIFEST, "lineage_events.json"}  # the manifest cannot list itself; events hold times and a run id
+
+
+@dataclass
+class Verification:
+    folder: Path
+    checked: int = 0
+    missing: list[str] = field(default_factory=list)
+    changed: list[dict[str, Any]] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.changed or self.extra)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"folder": str(self.folder), "ok": self.ok, "checked": self.checked, "missing": self.missing,
+                "changed": self.changed, "extra": self.extra}
+
+
+def listed_files(manifest: dict[str, Any]) -> dict[str, tuple[int | None, str | None]]:
+    """Every file the manifest lists: relative path -> (bytes, sha256 hex)."""
+    files: dict[str, tuple[int | None, str | None]] = {}
+    for resource in manifest.get("resources", []):
+        parts = resource.get("esdh:parts")
+        if parts:
+            for part in parts:
+                files[part["path"]] = (part.get("bytes"), _hex(part.get("hash")))
+        elif isinstance(resource.get("path"), str):
+            files[resource["path"]] = (resource.get("bytes"), _hex(resource.get("hash")))
+    return files
+
+
+def _hex(digest: str | None) -> str | None:
+    return digest.split(":", 1)[1] if digest and digest.startswith("sha256:") else digest
+
+
+def verify_folder(folder: Path) -> Verification:
+    """Recompute every checksum the folder's manifest records; collect every difference."""
+    folder = Path(folder).resolve()
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise OutputError(f"{folder} has no {MANIFEST}: it is not an ESDH output (or not a finished one)") from None
+    except (OSError, ValueError) as exc:
+        raise OutputError(f"{folder / MANIFEST} cannot be read: {exc}") from None
+    report = Verification(folder)
+    listed = listed_files(manifest)
+    for relative, (size, digest) in sorted(listed.items()):
+        path = folder / relative
+        if not path.is_file():
+            report.missing.append(relative)
+            continue
+        report.checked += 1
+        actual_size = path.stat().st_size
+        actual = sha256_file(path)
+        if (digest is not None and actual != digest) or (size is not None and actual_size != size):
+            report.changed.append({"path": relative, "expected_sha256": digest, "found_sha256": actual,
+                                   "expected_bytes": size, "found_bytes": actual_size})
+    present = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    report.extra = sorted(present - set(listed) - UNLISTED)
+    return report
