@@ -7,10 +7,23 @@ environment, which has neither psutil nor esdh (psutil is imported when a TreeMe
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import resource
+import sys
 import threading
+from pathlib import Path
 from types import TracebackType
+
+
+def ensure_esdh_importable() -> Path:
+    """The folder that holds the ``esdh`` package (the repository's ``src`` is added to sys.path if needed)."""
+    if importlib.util.find_spec("esdh") is None:
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+    spec = importlib.util.find_spec("esdh")
+    if spec is None or spec.origin is None:
+        raise SystemExit("cannot import esdh; run from the repository root or set PYTHONPATH=src")
+    return Path(spec.origin).resolve().parent.parent
 
 
 def pin_cpus(cpus: int) -> list[int]:

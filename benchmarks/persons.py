@@ -23,7 +23,6 @@ import argparse
 import csv
 import datetime as dt
 import hashlib
-import importlib.util
 import io
 import json
 import os
@@ -39,9 +38,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 if __package__:  # imported by the suite (python -m benchmarks)
-    from .measure import peak_rss_mb, pin_cpus
+    from .measure import ensure_esdh_importable, peak_rss_mb, pin_cpus
 else:  # run as a script: python benchmarks/persons.py
-    from measure import peak_rss_mb, pin_cpus
+    from measure import ensure_esdh_importable, peak_rss_mb, pin_cpus
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -78,14 +77,6 @@ REFERENCE_ROWS_PER_S = {"faker": 1_500, "faker-noweight": 4_600, "mimesis": 13_6
 
 
 # ---- environment ----------------------------------------------------------------------------------
-def ensure_esdh_importable() -> Path:
-    """The folder that holds the ``esdh`` package (``src`` is added to sys.path if needed)."""
-    if importlib.util.find_spec("esdh") is None:
-        sys.path.insert(0, str(ROOT / "src"))
-    spec = importlib.util.find_spec("esdh")
-    if spec is None or spec.origin is None:
-        raise SystemExit("cannot import esdh; run from the repository root or set PYTHONPATH=src")
-    return Path(spec.origin).resolve().parent.parent
 
 
 def sha256_of(paths: list[Path]) -> str:

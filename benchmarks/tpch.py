@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import functools
-import importlib.util
 import json
 import os
 import platform
@@ -45,9 +44,9 @@ import time
 from pathlib import Path
 
 if __package__:  # imported by the suite (python -m benchmarks)
-    from .measure import peak_rss_mb, pin_cpus
+    from .measure import ensure_esdh_importable, peak_rss_mb, pin_cpus
 else:  # run as a script: python benchmarks/tpch.py (also the DuckDB side, in its own venv)
-    from measure import peak_rss_mb, pin_cpus
+    from measure import ensure_esdh_importable, peak_rss_mb, pin_cpus
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -102,14 +101,6 @@ def run_duckdb(scale: float, threads: int, out: Path) -> dict:
             "rss_after_imports_mb": round(rss_after_imports, 1), "cpus": cpu_set}
 
 
-def ensure_esdh_importable() -> Path:
-    """The folder that holds the ``esdh`` package (``src`` is added to sys.path if needed)."""
-    if importlib.util.find_spec("esdh") is None:
-        sys.path.insert(0, str(ROOT / "src"))
-    spec = importlib.util.find_spec("esdh")
-    if spec is None or spec.origin is None:
-        raise SystemExit("cannot import esdh; run from the repository root or set PYTHONPATH=src")
-    return Path(spec.origin).resolve().parent.parent
 
 
 def run_esdh(scale: float, threads: int, out: Path, engine: str = "local", workers: int | None = None) -> dict:
