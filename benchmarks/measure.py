@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 import os
 import resource
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -24,6 +26,18 @@ def ensure_esdh_importable() -> Path:
     if spec is None or spec.origin is None:
         raise SystemExit("cannot import esdh; run from the repository root or set PYTHONPATH=src")
     return Path(spec.origin).resolve().parent.parent
+
+
+def run_child(cmd: list[str], env: dict[str, str], what: str) -> dict:
+    """Run a measurement in a fresh process; its last stdout line is its result as JSON."""
+    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"{what} failed with exit code {proc.returncode}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def fmt_rate(x: float) -> str:
+    return f"{x / 1e6:.2f}M" if x >= 1e6 else f"{x / 1e3:.1f}k" if x >= 1e3 else f"{x:.0f}"
 
 
 def pin_cpus(cpus: int) -> list[int]:

@@ -38,9 +38,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 if __package__:  # imported by the suite (python -m benchmarks)
-    from .measure import ensure_esdh_importable, peak_rss_mb, pin_cpus
+    from .measure import ensure_esdh_importable, fmt_rate, peak_rss_mb, pin_cpus, run_child
 else:  # run as a script: python benchmarks/persons.py
-    from measure import ensure_esdh_importable, peak_rss_mb, pin_cpus
+    from measure import ensure_esdh_importable, fmt_rate, peak_rss_mb, pin_cpus, run_child
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -250,14 +250,8 @@ def run_in_subprocess(tool: str, rows: int, args: argparse.Namespace, env: dict[
            "--repeat", str(args.repeat), "--cpus", str(args.cpus)]
     if args.out_dir:
         cmd += ["--out-dir", args.out_dir]
-    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, text=True, check=False)
-    if proc.returncode != 0:
-        raise SystemExit(f"{tool} ({rows} rows) failed with exit code {proc.returncode}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_child(cmd, env, f"{tool} ({rows} rows)")
 
-
-def fmt_rate(x: float) -> str:
-    return f"{x / 1e6:.2f}M" if x >= 1e6 else f"{x / 1e3:.1f}k" if x >= 1e3 else f"{x:.0f}"
 
 
 def print_table(results: list[dict]) -> None:

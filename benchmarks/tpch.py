@@ -44,9 +44,9 @@ import time
 from pathlib import Path
 
 if __package__:  # imported by the suite (python -m benchmarks)
-    from .measure import ensure_esdh_importable, peak_rss_mb, pin_cpus
+    from .measure import ensure_esdh_importable, fmt_rate, peak_rss_mb, pin_cpus, run_child
 else:  # run as a script: python benchmarks/tpch.py (also the DuckDB side, in its own venv)
-    from measure import ensure_esdh_importable, peak_rss_mb, pin_cpus
+    from measure import ensure_esdh_importable, fmt_rate, peak_rss_mb, pin_cpus, run_child
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -184,14 +184,8 @@ def run_in_subprocess(tool: str, args: argparse.Namespace) -> dict:
            "--threads", str(args.threads), "--engine", args.engine]
     cmd += ["--out-dir", args.out_dir] if args.out_dir else []
     cmd += ["--keep"] if args.keep else []
-    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, text=True, check=False)
-    if proc.returncode != 0:
-        raise SystemExit(f"{tool} failed with exit code {proc.returncode}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_child(cmd, env, f"{tool}")
 
-
-def fmt_rate(x: float) -> str:
-    return f"{x / 1e6:.2f}M" if x >= 1e6 else f"{x / 1e3:.1f}k" if x >= 1e3 else f"{x:.0f}"
 
 
 def print_table(header: list[str], lines: list[list[str]], left: int = 1) -> None:

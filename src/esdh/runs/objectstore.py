@@ -29,7 +29,7 @@ from typing import Any
 from esdh.engine.partitions import Part, PartResult
 from esdh.errors import EsdhError, OutputError
 from esdh.runs.folder import MANIFEST
-from esdh.runs.partial import JOURNAL, RUN_KEY
+from esdh.runs.partial import JOURNAL, RUN_KEY, resumes
 from esdh.sinks.storage import Store
 
 NO_REPLACE = ("object storage has no atomic replace, so ESDH never writes over an output; choose a new "
@@ -68,12 +68,9 @@ class StoreRun:
 
     def _prepare(self, names: list[str]) -> None:
         if names:  # an unfinished run (check_store_destination allows nothing else)
-            if self.resume and self._recorded_key() == self.key:
+            if resumes(self.resume, self._recorded_key(), self.key, self.store.url):
                 self.resumed = True
                 return
-            if self.resume:
-                raise OutputError(f"the interrupted run in {self.store.url} was started with other options; "
-                                  "run again without --resume to start over")
             self.store.delete(names)
         self.store.write_bytes(f"{JOURNAL}/{RUN_KEY}", json.dumps(self.key, sort_keys=True).encode())
 

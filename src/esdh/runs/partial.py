@@ -29,6 +29,17 @@ JOURNAL = ".esdh-journal"
 RUN_KEY = "run.json"
 
 
+def resumes(resume: bool, recorded: dict[str, Any] | None, key: dict[str, Any], where: object) -> bool:
+    """Whether an unfinished run found at ``where`` is continued (True) or discarded (False); with
+    ``resume``, one started with other options is refused rather than silently thrown away."""
+    if not resume:
+        return False
+    if recorded != key:
+        raise OutputError(f"the interrupted run in {where} was started with other options; run again without "
+                          "--resume to start over")
+    return True
+
+
 class PartialRun:
     def __init__(self, destination: Path, dataset: str, key: dict[str, Any], resume: bool = False):
         self.destination = Path(destination).resolve()
@@ -57,12 +68,9 @@ class PartialRun:
 
     def _prepare(self) -> None:
         if self.folder.exists():
-            if self.resume and self._recorded_key() == self.key:
+            if resumes(self.resume, self._recorded_key(), self.key, self.folder):
                 self.resumed = True
                 return
-            if self.resume:
-                raise OutputError(f"the interrupted run in {self.folder} was started with other options; run "
-                                  "again without --resume to start over")
             shutil.rmtree(self.folder)
         self.journal.mkdir(parents=True)
         (self.journal / RUN_KEY).write_text(json.dumps(self.key, sort_keys=True), encoding="utf-8")
