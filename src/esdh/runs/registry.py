@@ -1,0 +1,267 @@
+"""The run registry: one embedded SQLite database beside the run folders it describes.
+
+``<root>/registry.sqlite`` in WAL mode, so readers never block the writer; every write is one short
+``BEGIN IMMEDIATE`` transaction with a busy timeout, so two runs that finish at once both land (the second
+waits for the first, it does not fail). A version is reserved (status ``writing``, with the writer's host
+and pid) before anything is generated: a second run of the same version is refused at once, and retention
+never removes a run that is still being written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from esdh.errors import OutputError, UsageError
+
+DATABASE = "registry.sqlite"
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_S = 60.0
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    dataset       TEXT NOT NULL,
+    version       TEXT NOT NULL,
+    status        TEXT NOT NULL CHECK (status IN ('writing', 'complete')),
+    source        TEXT NOT NULL CHECK (source IN ('generated', 'ingested')),
+    folder        TEXT NOT NULL,
+    spec_version  TEXT,
+    seed          INTEGER,
+    scale         REAL,
+    spec_hash     TEXT,
+    row_counts    TEXT NOT NULL DEFAULT '{}',
+    files         TEXT NOT NULL DEFAULT '{}',
+    manifest_sha256 TEXT,
+    validation    TEXT,
+    drift         TEXT,
+    against       TEXT,
+    spec          TEXT,
+    started_at    TEXT,
+    finished_at   TEXT,
+    host          TEXT,
+    pid           INTEGER,
+    user          TEXT,
+    command       TEXT,
+    esdh_version  TEXT,
+    UNIQUE (dataset, version)
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+JSON_FIELDS = ("row_counts", "files", "spec")
+
+
+@dataclass
+class RunRecord:
+    """One row of the registry."""
+
+    id: int
+    dataset: str
+    version: str
+    status: str
+    source: str
+    folder: str
+    spec_version: str | None = None
+    seed: int | None = None
+    scale: float | None = None
+    spec_hash: str | None = None
+    row_counts: dict[str, int] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+    manifest_sha256: str | None = None
+    validation: str | None = None
+    drift: str | None = None
+    against: str | None = None
+    spec: dict[str, Any] | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    host: str | None = None
+    pid: int | None = None
+    user: str | None = None
+    command: str | None = None
+    esdh_version: str | None = None
+
+    def as_dict(self, spec: bool = False) -> dict[str, Any]:
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        if not spec:
+            data.pop("spec")
+        return data
+
+    @property
+    def being_written(self) -> bool:
+        return self.status == "writing"
+
+
+def _process_alive(host: str | None, pid: int | None) -> bool:
+    """Whether the writer that reserved a run may still be at work (a writer on another host is assumed
+    to be: its pid means nothing here)."""
+    if host != socket.gethostname() or pid is None:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Registry:
+    """The runs of every dataset under ``root`` (``<root>/<dataset>/<version>/``)."""
+
+    def __init__(self, root: Path | str):
+        self.root = Path(root).resolve()
+        self.path = self.root / DATABASE
+
+    def _connect(self) -> sqlite3.Connection:
+        self.root.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        con.row_factory = sqlite3.Row
+        con.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        con.execute("PRAGMA journal_mode = WAL")
+        con.execute("PRAGMA synchronous = NORMAL")  # durable at each checkpoint; WAL keeps the file consistent
+        con.executescript(SCHEMA)
+        found = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if found is None:
+            con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        elif int(found[0]) > SCHEMA_VERSION:
+            con.close()
+            raise OutputError(f"{self.path} was written by a newer ESDH (registry schema {found[0]}); upgrade ESDH")
+        return con
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        con = self._connect()
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+        finally:
+            con.close()
+
+    @staticmethod
+    def _record(row: sqlite3.Row) -> RunRecord:
+        data = dict(row)
+        for name in JSON_FIELDS:
+            if data.get(name) is not None:
+                data[name] = json.loads(data[name])
+        return RunRecord(**data)
+
+    def folder_of(self, record: RunRecord) -> Path:
+        return self.root / record.folder
+
+    # -- writing -------------------------------------------------------------------------------------
+
+    def reserve(self, dataset: str, version: str, source: str, **fields: Any) -> RunRecord:
+        """Claim ``dataset`` ``version`` for a run about to be written; refuse a version that exists or that
+        a live process is writing. A reservation left by a writer that died is taken over (and the run can
+        then resume what it had written)."""
+        folder = f"{dataset}/{version}"
+        values = {"host": socket.gethostname(), "pid": os.getpid(), **fields}
+        with self._transaction() as con:
+            row = con.execute("SELECT * FROM runs WHERE dataset = ? AND version = ?", (dataset, version)).fetchone()
+            if row is not None:
+                found = self._record(row)
+                if not found.being_written:
+                    raise OutputError(f"run {dataset} {version} already exists ({self.root / found.folder}); a "
+                                      "finished run is never replaced: choose another --version (for another run "
+                                      f"of the same spec version, add a build suffix such as {version}+2)")
+                if _process_alive(found.host, found.pid):
+                    raise OutputError(f"run {dataset} {version} is being written by process {found.pid} on "
+                                      f"{found.host}; wait for it or choose another --version")
+                con.execute("DELETE FROM runs WHERE id = ?", (found.id,))
+            if (self.root / folder).exists():
+                raise OutputError(f"{self.root / folder} already exists but is not in the registry; move it away "
+                                  "or choose another --version")
+            columns = ["dataset", "version", "status", "source", "folder", *values]
+            params = [dataset, version, "writing", source, folder, *(self._encode(k, v) for k, v in values.items())]
+            cursor = con.execute(f"INSERT INTO runs ({', '.join(columns)}) VALUES ({', '.join('?' * len(params))})",
+                                 params)
+            row = con.execute("SELECT * FROM runs WHERE id = ?", (cursor.lastrowid,)).fetchone()
+        return self._record(row)
+
+    @staticmethod
+    def _encode(name: str, value: Any) -> Any:
+        return json.dumps(value, sort_keys=True) if name in JSON_FIELDS and value is not None else value
+
+    def complete(self, record: RunRecord, **fields: Any) -> RunRecord:
+        """Mark a reserved run finished, with what is known about it now."""
+        names = [*fields, "status"]
+        params = [*(self._encode(k, v) for k, v in fields.items()), "complete", record.id]
+        with self._transaction() as con:
+            con.execute(f"UPDATE runs SET {', '.join(f'{n} = ?' for n in names)} WHERE id = ?", params)
+            row = con.execute("SELECT * FROM runs WHERE id = ?", (record.id,)).fetchone()
+        return self._record(row)
+
+    def release(self, record: RunRecord) -> None:
+        """Drop the reservation of a run that did not finish."""
+        with self._transaction() as con:
+            con.execute("DELETE FROM runs WHERE id = ? AND status = 'writing'", (record.id,))
+
+    def remove(self, record: RunRecord) -> None:
+        with self._transaction() as con:
+            con.execute("DELETE FROM runs WHERE id = ?", (record.id,))
+
+    # -- reading -------------------------------------------------------------------------------------
+
+    def runs(self, dataset: str | None = None, include_writing: bool = False) -> list[RunRecord]:
+        """Runs in the order they were registered (oldest first)."""
+        if not self.path.exists():
+            return []
+        where, params = [], []
+        if dataset is not None:
+            where.append("dataset = ?")
+            params.append(dataset)
+        if not include_writing:
+            where.append("status = 'complete'")
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        con = self._connect()
+        try:
+            rows = con.execute(f"SELECT * FROM runs {clause} ORDER BY id", params).fetchall()
+        finally:
+            con.close()
+        return [self._record(r) for r in rows]
+
+    def get(self, dataset: str, version: str) -> RunRecord:
+        for record in self.runs(dataset, include_writing=True):
+            if record.version == version:
+                return record
+        known = [r.version for r in self.runs(dataset)]
+        hint = f"its runs: {', '.join(known)}" if known else f"no finished runs of '{dataset}' in {self.root}"
+        raise UsageError(f"no run {dataset} {version} in the registry {self.root} ({hint})")
+
+    def latest(self, dataset: str) -> RunRecord:
+        runs = self.runs(dataset)
+        if not runs:
+            datasets = sorted({r.dataset for r in self.runs()})
+            raise UsageError(f"no finished runs of '{dataset}' in {self.root}"
+                             + (f" (datasets: {', '.join(datasets)})" if datasets else ""))
+        return runs[-1]
+
+    def previous(self, record: RunRecord) -> RunRecord | None:
+        """The finished run of the same dataset registered just before ``record``."""
+        earlier = [r for r in self.runs(record.dataset) if r.id < record.id]
+        return earlier[-1] if earlier else None
+
+    def resolve(self, reference: str | Path) -> RunRecord:
+        """A run named ``DATASET/VERSION``, ``DATASET`` (its latest run), or by its folder path."""
+        path = Path(reference)
+        if path.exists() and path.is_dir():
+            resolved = path.resolve()
+            for record in self.runs(include_writing=True):
+                if self.folder_of(record) == resolved:
+                    return record
+            raise UsageError(f"{reference} is not a run of the registry {self.root} (give --registry)")
+        dataset, _, version = str(reference).partition("/")
+        return self.get(dataset, version) if version else self.latest(dataset)
