@@ -25,6 +25,7 @@ from esdh.engine.partitions import (
 )
 from esdh.engine.recipe import Recipe
 from esdh.errors import UsageError
+from esdh.logs import event
 from esdh.plan.planner import Plan
 from esdh.quality.checks import SAMPLES, CheckFailed, CheckResult, file_relation, key_checks
 from esdh.runs.datapackage import PartFile, WrittenTable, build_manifest, write_manifest
@@ -186,6 +187,7 @@ def write_tables(plan: Plan, folder: Path, formats: list[str], progress: Progres
         checks = run_checks(plan, written, row_checks, store, folder)
         failures = [r for r in checks if not r.passed]
         if failures:
+            event("checks.failed", level=40, failed=[f"{f.table}.{f.column or '*'}:{f.check}" for f in failures])
             raise CheckFailed(failures)
     return written, checks
 
@@ -228,12 +230,20 @@ def generate_to_folder(plan: Plan, out: Path | str, formats: list[str], progress
     store = destination_store(out, storage_options)
     lineage = LineageRecorder(plan, formats, store.url if store else Path(out).resolve())  # load_spec, plan, START
     key = run_key(plan, formats, check, part_rows)
+    event("generate.started", dataset=plan.dataset.spec.dataset, version=plan.dataset.spec.version, seed=plan.seed,
+          rows=sum(plan.rows[t] for t in plan.tables), formats=formats, engine=type(engine or LocalEngine()).__name__,
+          out=str(out))
     run = StoreRun(store, name, key, resume) if store else PartialRun(Path(out), name, key, resume)
     with run:
         staging = run.folder
         written, results = write_tables(plan, staging, formats, progress, check, engine=engine,
                                         part_rows=part_rows, partial=run, store=store)
         run.finish()
+        for table in written:
+            event("table.written", table=table.name, rows=table.rows, fingerprint=table.fingerprint,
+                  files=sum(len(parts) for parts in table.parts.values()))
+        if check:
+            event("checks.passed", checks=len(results), evaluated=sum(r.evaluated for r in results))
         lineage.tables(staging, written, results, check)
         extra = [lineage.wrote("schema_metadata", staging, write_schema_metadata(staging, plan, written)),
                  lineage.write(staging)]
@@ -244,6 +254,7 @@ def generate_to_folder(plan: Plan, out: Path | str, formats: list[str], progress
         table.files = {fmt: run.located(path.relative_to(staging).as_posix()) for fmt, path in table.files.items()}
         table.parts = {fmt: [replace(p, path=run.located(p.path.relative_to(staging).as_posix())) for p in files]
                        for fmt, files in table.parts.items()}
+    event("generate.published", folder=str(run.destination), resumed=run.resumed)
     return Result(run.destination, plan, written, manifest, results, resumed=run.resumed)
 
 
