@@ -8,6 +8,7 @@ written files, so memory stays bounded. Every failure is collected; nothing stop
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -17,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from esdh.errors import EsdhError
-from esdh.expr import evaluate, parse
+from esdh.expr import evaluate, names, parse
 from esdh.spec.compile import Dataset, TableModel
 
 SAMPLES = 5
@@ -53,6 +54,8 @@ class CheckFailed(EsdhError):
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
     return value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
 
 
@@ -64,14 +67,68 @@ def _coerce(bound: Any, type_: pa.DataType) -> pa.Scalar:
     return pa.scalar(bound).cast(type_)
 
 
+# The shape a text value must have to be worth converting: anything else fails without being tried (the
+# conversion itself decides the rest, e.g. that 2025-02-30 is not a day).
+_TEXT_SHAPES = [
+    (pa.types.is_integer, r"^-?[0-9]+$"),
+    (pa.types.is_floating, r"(?i)^[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)(e[+-]?[0-9]+)?|inf|infinity|nan)$"),
+    (pa.types.is_boolean, r"(?i)^(true|false|1|0)$"),
+    (pa.types.is_date, r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+    (pa.types.is_timestamp, r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?$"),
+]
+
+
+def convert(values: pa.Array, type_: pa.DataType) -> pa.Array:
+    """``values`` as ``type_``, value by value: a value that does not convert exactly (text that is not a
+    number, a fraction for an integer, a day that does not exist) becomes null, so that the caller can count
+    it as a type failure (a null whose input was not null)."""
+    if values.type == type_:
+        return values
+    try:
+        return pc.cast(values, type_)
+    except pa.ArrowNotImplementedError:
+        return pa.nulls(len(values), type_)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        pass
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        shape = next((regex for test, regex in _TEXT_SHAPES if test(type_)), None)
+        if shape is not None:
+            values = pc.if_else(pc.match_substring_regex(values, shape), values, pa.scalar(None, values.type))
+    return _convert_halves(values, type_)
+
+
+def _convert_halves(values: pa.Array, type_: pa.DataType) -> pa.Array:
+    # Halving finds the few values that do not convert in O(failures x log rows) casts, not one per row.
+    try:
+        return pc.cast(values, type_)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        if len(values) <= 1:
+            return pa.nulls(len(values), type_)
+    middle = len(values) // 2
+    return pa.concat_arrays([_convert_halves(values.slice(0, middle), type_),
+                             _convert_halves(values.slice(middle), type_)])
+
+
 class RowChecks:
     """Declared per-row constraints of one table, accumulated chunk by chunk."""
 
-    def __init__(self, model: TableModel, as_of: dt.date):
+    def __init__(self, model: TableModel, as_of: dt.date, *, not_null: Iterable[str] | None = None,
+                 rules: Iterable[str] | None = None, rule_values: bool = False):
+        """``not_null``: the columns that may hold no null (default: the primary key); ``rules``: the names of
+        the rules to evaluate (default: all); ``rule_values``: failing rule samples carry the values the rule
+        read."""
         self.model = model
         self.as_of = pa.scalar(as_of, pa.date32())
         self.results: dict[tuple[str, str | None], CheckResult] = {}
-        self.rules = [(rule.name, parse(rule.check)) for rule in model.spec.rules]
+        self.not_null = set(model.spec.primary_key_columns if not_null is None else not_null)
+        wanted = None if rules is None else set(rules)
+        self.rules = [(rule.name, parse(rule.check)) for rule in model.spec.rules
+                      if wanted is None or rule.name in wanted]
+        self.rule_values = rule_values
+
+    def record(self, check: str, column: str | None, ok: pa.Array, values: pa.Array | None, start: int) -> None:
+        """Count one check over rows [start, start + len(ok)): ``ok`` is false where a row fails (null passes)."""
+        self._record(check, column, ok, values, start)
 
     def _record(self, check: str, column: str | None, ok: pa.Array, values: pa.Array | None, start: int) -> None:
         result = self.results.setdefault((check, column), CheckResult(self.model.name, check, column))
@@ -88,7 +145,12 @@ class RowChecks:
     def update(self, batch: pa.RecordBatch, start: int, extra: Any = None) -> None:
         """Check rows [start, start + len(batch)); ``extra(name)`` supplies names a rule reads that are
         not columns of the batch (row_index, ordinal, siblings)."""
-        keys = set(self.model.spec.primary_key_columns)
+        self.check_columns(batch, start)
+        self.check_rules(batch, start, extra)
+
+    def check_columns(self, batch: pa.RecordBatch, start: int) -> None:
+        """The declared constraints of every column of the batch (each must be a column of the table)."""
+        keys = self.not_null
         for name in batch.schema.names:  # hidden columns too: their checks hold as well
             col = self.model.columns[name]
             values = batch.column(name)
@@ -114,23 +176,38 @@ class RowChecks:
             if check.max_length is not None:
                 self._record("max_length", name, pc.less_equal(pc.utf8_length(values), check.max_length),
                              values, start)
-        if self.rules:
-            columns = dict(zip(batch.schema.names, batch.columns, strict=True))
 
-            def resolve(name: str) -> pa.Array | pa.Scalar:
-                if name in columns:
-                    return columns[name]
+    def check_rules(self, batch: pa.RecordBatch, start: int, extra: Any = None,
+                    only: Iterable[str] | None = None) -> None:
+        """The table's rules (or the ``only`` ones) over the batch; see :meth:`update` for ``extra``."""
+        if not self.rules:
+            return
+        columns = dict(zip(batch.schema.names, batch.columns, strict=True))
+
+        def resolve(name: str) -> pa.Array | pa.Scalar:
+            if name not in columns:
                 if name == "as_of":
                     return self.as_of
-                if extra is not None:
-                    return extra(name)
-                raise KeyError(name)
+                if extra is None:
+                    raise KeyError(name)
+                columns[name] = extra(name)
+            return columns[name]
 
-            for rule_name, node in self.rules:
-                ok = evaluate(node, resolve)
-                if isinstance(ok, pa.Scalar):
-                    ok = pa.array([ok.as_py()] * batch.num_rows, pa.bool_())
-                self._record(f"rule:{rule_name}", None, ok, None, start)
+        wanted = None if only is None else set(only)
+        for rule_name, node in self.rules:
+            if wanted is not None and rule_name not in wanted:
+                continue
+            ok = evaluate(node, resolve)
+            if isinstance(ok, pa.Scalar):
+                ok = pa.array([ok.as_py()] * batch.num_rows, pa.bool_())
+            values = None
+            if self.rule_values:
+                read = sorted(n for n in names(node) if n != "as_of")
+                if read:
+                    arrays = [resolve(n) for n in read]
+                    values = pa.StructArray.from_arrays(
+                        [a if isinstance(a, pa.Array) else pa.repeat(a, batch.num_rows) for a in arrays], names=read)
+            self._record(f"rule:{rule_name}", None, ok, values, start)
 
 
 def key_checks(con: Any, dataset: Dataset, sources: dict[str, str]) -> list[CheckResult]:
