@@ -4,7 +4,9 @@ Library code calls :func:`event` with an event name and its fields; nothing is p
 application (the CLI, the API) calls :func:`configure`. Every record carries the run id of the run it
 belongs to (:func:`run_context`), so the lines of concurrent runs can be told apart.
 
-Environment: ``ESDH_LOG_LEVEL`` (debug, info, warning, error; default warning) and ``ESDH_LOG_FORMAT``
+Environment: ``ESDH_LOG_LEVEL`` (debug, info, warning, error; default error: a failure the caller reports
+anyway, such as data that breaks its spec, is logged as a warning, so that a person at a terminal is not
+told twice) and ``ESDH_LOG_FORMAT``
 (json, text, or auto: text on a terminal, JSON otherwise). Options of the CLI take precedence.
 """
 
@@ -93,7 +95,7 @@ def configure(level: str | None = None, fmt: str | None = None, stream: TextIO |
     variable, then the default. Calling it again replaces the earlier configuration."""
     from esdh.errors import UsageError
 
-    level = (level or os.environ.get("ESDH_LOG_LEVEL") or "warning").lower()
+    level = (level or os.environ.get("ESDH_LOG_LEVEL") or "error").lower()
     fmt = (fmt or os.environ.get("ESDH_LOG_FORMAT") or "auto").lower()
     if level not in LEVELS:
         raise UsageError(f"unknown log level '{level}'; choose from {', '.join(LEVELS)}")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
@@ -14,6 +15,8 @@ from esdh.errors import EsdhError
 
 if TYPE_CHECKING:
     from esdh.runs.datapackage import PartFile
+
+F = TypeVar("F", bound=Callable[..., object])
 
 FORMATS_HELP = "comma-separated formats: parquet, csv, json, ndjson"
 
@@ -31,8 +34,17 @@ class EsdhGroup(click.Group):
 
 @click.group(cls=EsdhGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="enterprise-synthetic-data-hub", prog_name="esdh")
-def cli() -> None:
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
+              envvar="ESDH_LOG_LEVEL", help="log records at this level and above, to stderr  [env ESDH_LOG_LEVEL; "
+              "default: error]")
+@click.option("--log-format", type=click.Choice(["auto", "json", "text"], case_sensitive=False),
+              envvar="ESDH_LOG_FORMAT", help="json lines, plain text, or auto (text on a terminal)  "
+              "[env ESDH_LOG_FORMAT; default: auto]")
+def cli(log_level: str | None, log_format: str | None) -> None:
     """ESDH: governed, deterministic, relationally coherent synthetic data from YAML specs."""
+    from esdh.logs import configure
+
+    configure(log_level, log_format)
 
 
 def parse_rows(values: tuple[str, ...]) -> dict[str, int]:
@@ -78,30 +90,56 @@ def split_tables(values: tuple[str, ...]) -> list[str] | None:
     return names or None
 
 
+PLAN_OPTIONS = [
+    click.option("--seed", type=click.IntRange(min=0), help="override the spec's seed"),
+    click.option("--randomize", is_flag=True, help="draw a fresh seed (it is printed, so the run can be replayed)"),
+    click.option("--scale", type=float, default=1.0, show_default=True, help="multiply the spec's row counts"),
+    click.option("--rows", multiple=True, metavar="TABLE=N", help="set a table's row count (repeatable)"),
+    click.option("--tables", multiple=True, metavar="T[,T]", help="write only these tables"),
+    click.option("--format", "formats", default="parquet", show_default=True, help=FORMATS_HELP),
+    click.option("--chunk-size", type=click.IntRange(min=1), default=DEFAULT_CHUNK_SIZE, show_default=True,
+                 help="rows generated at once (and per Parquet row group)"),
+]
+ENGINE_OPTIONS = [
+    click.option("--engine", type=click.Choice(["local", "processes", "dask"]), default="local", show_default=True,
+                 help="where partitions run: this process, local worker processes, or a Dask cluster"),
+    click.option("--workers", type=click.IntRange(min=1), help="worker processes (default: CPU count)"),
+    click.option("--cluster", metavar="ADDRESS", help="Dask scheduler address (default: a LocalCluster)"),
+    click.option("--part-rows", type=click.IntRange(min=1), default=DEFAULT_PART_ROWS, show_default=True,
+                 help="rows per part file; larger tables are written as table/part-NNNNN files"),
+    click.option("--resume", is_flag=True, help="continue an interrupted run into the same folder"),
+    click.option("--quiet", "-q", is_flag=True, help="no progress bar"),
+]
+
+
+def with_options(options: list) -> Callable[[F], F]:
+    """Apply a shared list of click options (in the order listed)."""
+    def apply(function: F) -> F:
+        for option in reversed(options):
+            function = option(function)
+        return function
+    return apply
+
+
+def plan_from_options(seed: int | None, randomize: bool, scale: float, rows: tuple[str, ...],
+                      tables: tuple[str, ...], chunk_size: int) -> dict[str, object]:
+    """The library.plan keyword arguments the shared options give."""
+    if seed is not None and randomize:
+        raise click.UsageError("give --seed or --randomize, not both")
+    return {"seed": seed, "randomize": randomize, "scale": scale, "rows": parse_rows(rows),
+            "tables": split_tables(tables), "chunk_size": chunk_size}
+
+
 @cli.command()
 @click.argument("dataset")
 @click.option("--out", "-o", metavar="PATH|URL", required=True,
               help="output folder, or an object store URL such as s3://bucket/prefix/name")
-@click.option("--seed", type=click.IntRange(min=0), help="override the spec's seed")
-@click.option("--randomize", is_flag=True, help="draw a fresh seed (it is printed, so the run can be replayed)")
-@click.option("--scale", type=float, default=1.0, show_default=True, help="multiply the spec's row counts")
-@click.option("--rows", multiple=True, metavar="TABLE=N", help="set a table's row count (repeatable)")
-@click.option("--tables", multiple=True, metavar="T[,T]", help="write only these tables")
-@click.option("--format", "formats", default="parquet", show_default=True, help=FORMATS_HELP)
-@click.option("--chunk-size", type=click.IntRange(min=1), default=DEFAULT_CHUNK_SIZE, show_default=True,
-              help="rows generated at once (and per Parquet row group)")
+@with_options(PLAN_OPTIONS)
 @click.option("--version", "version", help="a version the spec declares under versions: (evolution)")
 @click.option("--no-check", is_flag=True, help="skip checking the output against the spec")
-@click.option("--engine", type=click.Choice(["local", "processes", "dask"]), default="local", show_default=True,
-              help="where partitions run: this process, local worker processes, or a Dask cluster")
-@click.option("--workers", type=click.IntRange(min=1), help="worker processes (default: CPU count)")
-@click.option("--cluster", metavar="ADDRESS", help="Dask scheduler address (default: a LocalCluster)")
-@click.option("--part-rows", type=click.IntRange(min=1), default=DEFAULT_PART_ROWS, show_default=True,
-              help="rows per part file; larger tables are written as table/part-NNNNN files")
-@click.option("--resume", is_flag=True, help="continue an interrupted run into the same folder")
+@with_options(ENGINE_OPTIONS)
 @click.option("--storage-option", "storage_options", multiple=True, metavar="KEY=VALUE",
               help="an fsspec storage option for a URL --out, e.g. endpoint_url=http://... (repeatable)")
-@click.option("--quiet", "-q", is_flag=True, help="no progress bar")
 def generate(dataset: str, out: str, seed: int | None, randomize: bool, scale: float, rows: tuple[str, ...],
              tables: tuple[str, ...], formats: str, chunk_size: int, version: str | None, no_check: bool,
              engine: str, workers: int | None, cluster: str | None, part_rows: int, resume: bool,
@@ -110,10 +148,7 @@ def generate(dataset: str, out: str, seed: int | None, randomize: bool, scale: f
     from esdh import library
     from esdh.cli.progress import progress_bar
 
-    if seed is not None and randomize:
-        raise click.UsageError("give --seed or --randomize, not both")
-    plan = library.plan(dataset, seed=seed, randomize=randomize, scale=scale, rows=parse_rows(rows),
-                        tables=split_tables(tables), chunk_size=chunk_size, version=version)
+    plan = library.plan(dataset, version=version, **plan_from_options(seed, randomize, scale, rows, tables, chunk_size))
     click.echo(f"seed: {plan.seed}{' (randomized)' if plan.randomized else ''}")
     if resume and randomize:
         raise click.UsageError("--resume replays a run: give its --seed, not --randomize")
@@ -211,14 +246,20 @@ def spec_schema() -> None:
     click.echo(json.dumps(spec_json_schema(), indent=2, default=str))
 
 
-@cli.command()
-@click.argument("folder", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
-def verify(folder: Path, as_json: bool) -> None:
-    """Recompute every checksum of an output FOLDER; report missing, changed and extra files (exit 1)."""
-    from esdh.runs.verify import verify_folder
+REGISTRY_OPTION = click.option("--registry", type=click.Path(path_type=Path), default="runs", show_default=True,
+                               envvar="ESDH_REGISTRY", help="the run registry folder  [env ESDH_REGISTRY]")
 
-    report = verify_folder(folder)
+
+@cli.command()
+@click.argument("run")
+@REGISTRY_OPTION
+@click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
+def verify(run: str, registry: Path, as_json: bool) -> None:
+    """Recompute every checksum of RUN (an output folder, or DATASET/VERSION of the registry); report
+    missing, changed and extra files, and a changed manifest of a registered run (exit 1)."""
+    from esdh.runs.verify import verify_run
+
+    report = verify_run(run, registry)
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))
     else:
@@ -237,8 +278,9 @@ def verify(folder: Path, as_json: bool) -> None:
 
 
 def _register_more() -> None:
-    from esdh.cli import snapshot
+    from esdh.cli import governance, snapshot
 
+    governance.register(cli)
     cli.add_command(snapshot.generate_snapshot)
     cli.add_command(snapshot.profile_info)
 

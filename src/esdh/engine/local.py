@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -187,7 +188,8 @@ def write_tables(plan: Plan, folder: Path, formats: list[str], progress: Progres
         checks = run_checks(plan, written, row_checks, store, folder)
         failures = [r for r in checks if not r.passed]
         if failures:
-            event("checks.failed", level=40, failed=[f"{f.table}.{f.column or '*'}:{f.check}" for f in failures])
+            event("checks.failed", level=logging.WARNING,
+                  failed=[f"{f.table}.{f.column or '*'}:{f.check}" for f in failures])
             raise CheckFailed(failures)
     return written, checks
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from esdh.errors import OutputError
+from esdh.errors import EsdhError, OutputError
 from esdh.runs.datapackage import sha256_file
 from esdh.runs.folder import MANIFEST
 
@@ -73,4 +73,33 @@ def verify_folder(folder: Path) -> Verification:
                                    "expected_bytes": size, "found_bytes": actual_size})
     present = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
     report.extra = sorted(present - set(listed) - UNLISTED)
+    return report
+
+
+def verify_run(run: str | Path, registry_root: Path | str) -> Verification:
+    """Verify an output folder, or a run of the registry (``DATASET/VERSION``, ``DATASET`` for its latest, or
+    its folder). A registered run's manifest is also checked against the sha256 the registry recorded when
+    the run was published, so a manifest edited to match edited data is caught too."""
+    from esdh.runs.registry import Registry
+
+    registry = Registry(registry_root)
+    path = Path(run)
+    record = None
+    if registry.path.exists():
+        try:
+            record = registry.resolve(run)
+        except EsdhError:
+            if not path.is_dir():
+                raise
+    elif not path.is_dir():
+        raise OutputError(f"{run} is neither a folder nor a run of a registry ({registry.path} does not exist; "
+                          "give --registry)")
+    if record is None:
+        return verify_folder(path)
+    folder = registry.folder_of(record)
+    report = verify_folder(folder)
+    found = sha256_file(folder / MANIFEST)
+    if record.manifest_sha256 and found != record.manifest_sha256:
+        report.changed.insert(0, {"path": MANIFEST, "expected_sha256": record.manifest_sha256, "found_sha256": found,
+                                  "expected_bytes": None, "found_bytes": (folder / MANIFEST).stat().st_size})
     return report

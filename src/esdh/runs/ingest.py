@@ -1,0 +1,146 @@
+"""Ingest: external CSV or Parquet data registered as a run of its own, so that it can be verified,
+validated, compared and reported on like generated data.
+
+The files are copied unchanged (their checksums are those of the originals) into a run folder with a
+``datapackage.json`` describing them: per table its file or part files, row count, bytes, sha256 and the
+field types DuckDB reads from it. With a spec, the data is validated against it and the report kept in the
+run; a run whose data fails validation is still registered (it is what was delivered), and says so.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+from typing import Any
+
+from esdh.errors import UsageError
+from esdh.logs import event, run_context
+from esdh.quality.checks import file_relation
+from esdh.runs.datapackage import PROFILE, field_type, sha256_file, versions, write_manifest
+from esdh.runs.folder import MANIFEST
+from esdh.runs.registry import Registry
+from esdh.runs.run import RunOutcome, RunWriter
+
+SUFFIXES = {".csv": ("csv", "text/csv"), ".parquet": ("parquet", "application/vnd.apache.parquet")}
+
+
+def find_tables(source: Path) -> dict[str, list[Path]]:
+    """Table name -> its files: ``<table>.csv|parquet`` files, and ``<table>/`` folders of part files."""
+    if source.is_file():
+        if source.suffix.lower() not in SUFFIXES:
+            raise UsageError(f"{source} is not a CSV or Parquet file")
+        return {source.stem: [source]}
+    if not source.is_dir():
+        raise UsageError(f"{source} does not exist")
+    tables: dict[str, list[Path]] = {}
+    for path in sorted(source.iterdir()):
+        if path.is_file() and path.suffix.lower() in SUFFIXES:
+            tables.setdefault(path.stem, []).append(path)
+        elif path.is_dir() and not path.name.startswith("."):
+            parts = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)
+            if parts:
+                tables.setdefault(path.name, []).extend(parts)
+    for name, files in tables.items():
+        if len({p.suffix.lower() for p in files}) > 1:
+            raise UsageError(f"table '{name}' has files of more than one format in {source}; keep one")
+    if not tables:
+        raise UsageError(f"{source} holds no CSV or Parquet files (expected <table>.csv, <table>.parquet or "
+                         "<table>/part-*.parquet)")
+    return tables
+
+
+def _describe(files: list[Path]) -> tuple[int, list[dict[str, str]]]:
+    """Row count and Table Schema fields, as DuckDB reads the files."""
+    import duckdb
+    import pyarrow as pa
+
+    con = duckdb.connect()
+    try:
+        relation = file_relation(files).replace(", all_varchar=true", "")  # let DuckDB detect CSV types
+        rows = con.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0]
+        schema = con.sql(f"SELECT * FROM {relation} LIMIT 0").to_arrow_table().schema
+    finally:
+        con.close()
+    return rows, [{"name": f.name, "type": field_type(f.type if not pa.types.is_dictionary(f.type)
+                                                       else f.type.value_type)} for f in schema]
+
+
+def ingest_manifest(folder: Path, dataset: str, version: str, tables: dict[str, list[Path]],
+                    origin: Path) -> dict[str, Any]:
+    """The datapackage.json of copied files (``tables``: name -> files inside ``folder``)."""
+    resources = []
+    row_counts = {}
+    for name, files in tables.items():
+        fmt, mediatype = SUFFIXES[files[0].suffix.lower()]
+        rows, fields = _describe(files)
+        row_counts[name] = rows
+        paths = [f.relative_to(folder).as_posix() for f in files]
+        digests = [sha256_file(f) for f in files]
+        resource: dict[str, Any] = {"name": name.lower(), "type": "table",
+                                    "path": paths[0] if len(paths) == 1 else paths, "format": fmt,
+                                    "mediatype": mediatype, "bytes": sum(f.stat().st_size for f in files)}
+        if fmt == "csv":
+            resource["encoding"] = "utf-8"
+        if len(files) == 1:
+            resource["hash"] = "sha256:" + digests[0]
+        else:
+            resource["esdh:parts"] = [{"path": p, "bytes": f.stat().st_size, "hash": "sha256:" + d}
+                                      for p, f, d in zip(paths, files, digests, strict=True)]
+        resource["schema"] = {"fields": fields}
+        resource["esdh:rows"] = rows
+        resources.append(resource)
+    return {"$schema": PROFILE, "name": dataset, "title": dataset, "version": version, "resources": resources,
+            "esdh": {"format_version": 2, "dataset": dataset, "source": "ingested", "ingested_from": str(origin),
+                     "row_counts": row_counts, "synthetic_source": None, "versions": versions()}}
+
+
+def ingest(source: Path | str, registry: Registry | Path | str, *, dataset: str, version: str | None = None,
+           spec: Any | None = None, thresholds: Any | None = None, command: str | None = None) -> RunOutcome:
+    """Register the CSV or Parquet data at ``source`` as run ``version`` of ``dataset`` (validated against
+    ``spec`` when one is given; ``version`` defaults to the spec's)."""
+    from esdh import library
+
+    source = Path(source).resolve()
+    tables = find_tables(source)
+    registry = registry if isinstance(registry, Registry) else Registry(registry)
+    model = library.load(spec) if spec is not None else None
+    if version is None:
+        if model is None:
+            raise UsageError("give --version (or --spec, whose version is then used)")
+        version = model.spec.version
+    writer = RunWriter(registry, dataset, version, "ingested", command)
+    with run_context(writer.run_id):
+        writer.reserve(spec_version=model.spec.version if model else None,
+                       spec=model.spec.model_dump(mode="json", by_alias=True, exclude_none=True) if model else None)
+        event("ingest.started", dataset=dataset, version=version, source=str(source), tables=list(tables))
+        try:
+            writer.staging.mkdir(parents=True)
+            copied: dict[str, list[Path]] = {}
+            for name, files in tables.items():
+                for file in files:
+                    relative = file.relative_to(source) if source.is_dir() else Path(file.name)
+                    target = writer.staging / relative
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(file, target)
+                    copied.setdefault(name, []).append(target)
+            manifest = ingest_manifest(writer.staging, dataset, version, copied, source)
+            write_manifest(writer.staging / MANIFEST, manifest)
+            validation = None
+            if model is not None:
+                from esdh.quality.validate import validate_data
+
+                validation = validate_data(writer.staging, model)
+                validation.data = writer.reference  # not the staging path: the report names the run
+            validation_dict, drift_dict = writer.reports(validation, writer.previous(), thresholds)
+            outcome = writer.publish(row_counts=manifest["esdh"]["row_counts"],
+                                     validation=None if validation is None else ("pass" if validation.ok else "fail"),
+                                     drift=drift_dict["verdict"] if drift_dict else None,
+                                     against=drift_dict["reference"]["run"] if drift_dict else None)
+        except BaseException as exc:
+            event("run.failed", level=logging.WARNING, dataset=dataset, version=version, error=str(exc).splitlines()[0]
+                  if str(exc) else type(exc).__name__)
+            writer.abandon(keep_staging=False)
+            raise
+        outcome.validation, outcome.drift = validation_dict, drift_dict
+        return outcome

@@ -1,0 +1,281 @@
+"""Governed runs: a dataset generated (or ingested) into ``<registry>/<dataset>/<version>/``, once.
+
+What a run guarantees:
+
+- The version is reserved in the registry before anything is written; an existing version is refused.
+- The run is written aside (``.<version>.esdh-pending``) and published by one rename, so a reader sees
+  either no run or a whole one. An interrupted run can be resumed (``resume=True``) from the partitions it
+  had written.
+- The run folder holds only what is reproducible: the data, the data dictionary, the lineage and the
+  reports (validation, and drift against the previous run of the dataset), each listed in its
+  ``datapackage.json`` with its sha256. Times, host, user, command and the run id are run metadata, kept
+  apart in ``<registry>/<dataset>/.meta/<version>/`` and in the registry.
+- Once published, the run's files and folders are made read-only and nothing writes there again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import logging
+import os
+import re
+import shlex
+import shutil
+import socket
+import stat
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from esdh import __version__
+from esdh.errors import OutputError, UsageError
+from esdh.logs import event, run_context
+from esdh.runs.datapackage import file_resource, sha256_file, write_manifest
+from esdh.runs.folder import MANIFEST
+from esdh.runs.lineage import EVENTS
+from esdh.runs.registry import Registry, RunRecord
+
+REPORTS = "reports"
+META = ".meta"
+RUN_METADATA = "run.json"
+VERSION_PATTERN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]*(\+[0-9A-Za-z._-]+)?$")
+DATASET_PATTERN = re.compile(r"^[a-z_][a-z0-9_-]*$")
+
+
+@dataclass
+class RunOutcome:
+    """A finished run: its registry record, its folder and its reports (as dicts)."""
+
+    record: RunRecord
+    folder: Path
+    validation: dict[str, Any] | None
+    drift: dict[str, Any] | None
+    metadata: dict[str, Any]
+
+
+def spec_version_of(version: str) -> str:
+    """The spec version a run version names: ``1.1.0+rerun`` is another run of spec version 1.1.0
+    (SemVer build metadata)."""
+    return version.split("+", 1)[0]
+
+
+def check_version(version: str) -> str:
+    if not VERSION_PATTERN.match(version):
+        raise UsageError(f"'{version}' is not a usable run version: use letters, digits, '.', '_', '-' and one "
+                         "optional '+build' suffix (for example 1.1.0 or 1.1.0+2)")
+    return version
+
+
+def now() -> str:
+    """Wall-clock time for run metadata (never for data)."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def command_line() -> str:
+    return " ".join(shlex.quote(a) for a in ["esdh" if sys.argv and sys.argv[0].endswith("esdh") else sys.argv[0],
+                                             *sys.argv[1:]]) if sys.argv else ""
+
+
+def make_read_only(folder: Path) -> None:
+    """Files r--r--r--, folders r-xr-xr-x: a finished run is not modified again."""
+    for path in sorted(folder.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    folder.chmod(0o555)
+
+
+def make_writable(folder: Path) -> None:
+    """Undo :func:`make_read_only` (only to delete a run)."""
+    folder.chmod(folder.stat().st_mode | stat.S_IWUSR)
+    for path in folder.rglob("*"):
+        path.chmod(path.stat().st_mode | stat.S_IWUSR)
+
+
+def remove_run_folder(folder: Path) -> None:
+    if folder.exists():
+        make_writable(folder)
+        shutil.rmtree(folder)
+
+
+def add_reports(folder: Path, reports: list[Path]) -> dict[str, Any]:
+    """List the report files in the folder's manifest (with their sha256), so verify covers them."""
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    names = {r["name"] for r in manifest["resources"]}
+    for path in reports:
+        resource = file_resource(folder, path)
+        resource["name"] = f"report-{path.stem.lower()}"
+        if resource["name"] in names:
+            raise OutputError(f"two reports named {path.name}")
+        if path.suffix == ".html":
+            resource["mediatype"] = "text/html"
+            resource["name"] += "-html"
+        manifest["resources"].append(resource)
+    write_manifest(folder / MANIFEST, manifest)
+    return manifest
+
+
+class RunWriter:
+    """The steps every run shares, generated or ingested: reserve, stage, report, publish, register."""
+
+    def __init__(self, registry: Registry, dataset: str, version: str, source: str, command: str | None = None):
+        if not DATASET_PATTERN.match(dataset):
+            raise UsageError(f"'{dataset}' is not a usable dataset name: lower-case letters, digits, '_' and '-'")
+        self.registry = registry
+        self.dataset = dataset
+        self.version = check_version(version)
+        self.source = source
+        self.run_id = str(uuid.uuid4())
+        self.command = command if command is not None else command_line()
+        self.started = now()
+        self.final = registry.root / dataset / version
+        self.staging = registry.root / dataset / f".{version}.esdh-pending"
+        self.meta = registry.root / dataset / META / version
+        self.record: RunRecord | None = None
+
+    @property
+    def reference(self) -> str:
+        """``dataset/version``: how reports inside the run name it (never by an absolute path)."""
+        return f"{self.dataset}/{self.version}"
+
+    def reserve(self, **fields: Any) -> RunRecord:
+        self.record = self.registry.reserve(self.dataset, self.version, self.source, started_at=self.started,
+                                            user=_user(), command=self.command, esdh_version=__version__, **fields)
+        if self.staging.exists():  # left by a run killed after generating: generation redoes it (or resumes)
+            remove_run_folder(self.staging)
+        previous = self.registry.previous(self.record)
+        event("run.reserved", dataset=self.dataset, version=self.version, folder=str(self.final),
+              previous=previous.version if previous else None)
+        return self.record
+
+    def previous(self) -> RunRecord | None:
+        assert self.record is not None
+        return self.registry.previous(self.record)
+
+    def reports(self, validation: Any | None, against: RunRecord | None,
+                thresholds: Any | None = None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """Write the validation report and the drift report against ``against`` into the staged run."""
+        folder = self.staging / REPORTS
+        folder.mkdir(exist_ok=True)
+        files: list[Path] = []
+        validation_dict = drift_dict = None
+        if validation is not None:
+            files += validation.write(folder)
+            validation_dict = validation.as_dict()
+            event("run.validated", ok=validation.ok, checks=len(validation.checks))
+        if against is not None:
+            from esdh.quality.drift import compare_folders
+
+            drift = compare_folders(self.staging, self.registry.folder_of(against), thresholds)
+            # name both sides by run, relative to the registry: the report must not depend on where it was made
+            drift.current.update(folder=self.reference, run=self.version)
+            drift.reference.update(folder=against.folder, run=against.version)
+            files += drift.write(folder)
+            drift_dict = drift.as_dict()
+            event("run.drift", against=against.version, verdict=drift_dict["verdict"])
+        if not files:
+            folder.rmdir()
+        add_reports(self.staging, sorted(files))
+        return validation_dict, drift_dict
+
+    def publish(self, events_file: Path | None = None, **fields: Any) -> RunOutcome:
+        """Make the staged run read-only, rename it into place and register it as complete."""
+        assert self.record is not None
+        manifest = json.loads((self.staging / MANIFEST).read_text(encoding="utf-8"))
+        from esdh.runs.verify import listed_files
+
+        files = {path: digest for path, (_, digest) in sorted(listed_files(manifest).items())}
+        self.meta.mkdir(parents=True, exist_ok=True)
+        if events_file is not None and events_file.exists():
+            os.replace(events_file, self.meta / EVENTS)
+        make_read_only(self.staging)
+        if self.final.exists():  # the registry reservation makes this a folder someone put there by hand
+            raise OutputError(f"{self.final} appeared while the run was written; the run is kept in {self.staging}")
+        os.rename(self.staging, self.final)
+        finished = now()
+        metadata = {"run_id": self.run_id, "dataset": self.dataset, "version": self.version, "source": self.source,
+                    "started_at": self.started, "finished_at": finished, "host": socket.gethostname(),
+                    "pid": os.getpid(), "user": _user(), "command": self.command, "esdh_version": __version__,
+                    "versions": manifest.get("esdh", {}).get("versions", {}), "folder": str(self.final),
+                    "manifest_sha256": sha256_file(self.final / MANIFEST), **fields}
+        (self.meta / RUN_METADATA).write_text(json.dumps(metadata, indent=2, default=str) + "\n", encoding="utf-8")
+        self.record = self.registry.complete(self.record, finished_at=finished, files=files,
+                                             manifest_sha256=metadata["manifest_sha256"], **fields)
+        event("run.published", dataset=self.dataset, version=self.version, folder=str(self.final),
+              files=len(files))
+        return RunOutcome(self.record, self.final, None, None, metadata)
+
+    def abandon(self, keep_staging: bool) -> None:
+        """After a failure: free the version; keep the staged files only when a resume can use them."""
+        if self.record is not None and self.record.being_written:
+            self.registry.release(self.record)
+        if not keep_staging and self.staging.exists():
+            remove_run_folder(self.staging)
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid())
+
+
+def run_generated(source: Any, registry: Registry | Path | str, *, version: str | None = None,
+                  formats: list[str] | tuple[str, ...] = ("parquet",), engine: str = "local",
+                  workers: int | None = None, cluster: str | None = None, part_rows: int | None = None,
+                  resume: bool = False, thresholds: Any | None = None, progress: Any = None,
+                  command: str | None = None, **plan_options: Any) -> RunOutcome:
+    """Generate ``source`` (a spec, a built-in name or a Plan) as run ``version`` of its dataset (default: the
+    spec's version; ``1.1.0+2`` is another run of spec version 1.1.0) in the registry."""
+    from esdh import library
+    from esdh.defaults import DEFAULT_PART_ROWS
+    from esdh.engine.recipe import Recipe
+    from esdh.plan.planner import Plan
+    from esdh.quality.validate import ValidationReport
+
+    registry = registry if isinstance(registry, Registry) else Registry(registry)
+    if isinstance(source, Plan):
+        plan = source
+        if plan_options:
+            raise UsageError("give plan options or a Plan, not both")
+        if version and spec_version_of(version) != plan.dataset.spec.version:
+            raise UsageError(f"run version {version} is not of the plan's spec version {plan.dataset.spec.version}")
+    else:
+        plan = library.plan(library.load(source, spec_version_of(version) if version else None), **plan_options)
+    dataset = plan.dataset
+    version = version or dataset.spec.version
+    writer = RunWriter(registry, dataset.spec.dataset.lower(), version, "generated", command)
+    with run_context(writer.run_id):
+        recipe = Recipe.of(plan)
+        writer.reserve(spec_version=dataset.spec.version, seed=plan.seed, scale=plan.scale,
+                       spec_hash=plan.spec_hash, spec=recipe.spec)
+        event("run.started", dataset=writer.dataset, version=version, seed=plan.seed, scale=plan.scale,
+              engine=engine, formats=list(formats))
+        keep = False
+        try:
+            result = library.generate(plan, writer.staging, formats=formats, check=True, progress=progress,
+                                      engine=engine, workers=workers, cluster=cluster,
+                                      part_rows=DEFAULT_PART_ROWS if part_rows is None else part_rows, resume=resume)
+            validation = ValidationReport.from_checks(dataset, Path(writer.reference), result.checks)
+            validation_dict, drift_dict = writer.reports(validation, writer.previous(), thresholds)
+            outcome = writer.publish(writer.staging / EVENTS, row_counts=dict(plan.rows),
+                                     validation="pass" if validation.ok else "fail",
+                                     drift=drift_dict["verdict"] if drift_dict else None,
+                                     against=drift_dict["reference"]["run"] if drift_dict else None)
+        except (KeyboardInterrupt, SystemExit):
+            keep = True  # an interrupted generation resumes from its partial folder
+            raise
+        except Exception as exc:
+            event("run.failed", level=logging.WARNING, dataset=writer.dataset, version=version,
+                  error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            raise
+        finally:
+            if writer.record is not None and writer.record.being_written:
+                writer.abandon(keep_staging=keep)
+        outcome.validation, outcome.drift = validation_dict, drift_dict
+        return outcome
+
+
+__all__ = ["RunOutcome", "RunWriter", "remove_run_folder", "run_generated", "spec_version_of"]
