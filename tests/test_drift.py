@@ -12,7 +12,6 @@ import pytest
 
 from esdh import library
 from esdh.errors import UsageError
-from esdh.quality import drift
 from esdh.quality.drift import DriftReport, Thresholds, compare_folders
 from tests.browser import browser_page
 
@@ -109,9 +108,8 @@ def test_report_shape_records_psi_bins_and_sample_sizes(fraud: DriftReport) -> N
     assert len(category["chart"]["labels"]) == 11  # ten categories and "other"
 
 
-def test_sampling_is_bounded_and_deterministic(folders: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(drift, "SAMPLE_ROWS", 7000)
-    first = compare_folders(folders["rerun"], folders["v100"])
+def test_sampling_is_bounded_and_deterministic(folders: dict[str, Path]) -> None:
+    first = compare_folders(folders["rerun"], folders["v100"], sample_rows=7000)
     _assert_no_drift(first.as_dict())
     amount = first.as_dict()["columns"]["transactions.amount"]["metrics"]
     assert amount["count"]["reference"] == 30000  # exact, from DuckDB
@@ -120,7 +118,7 @@ def test_sampling_is_bounded_and_deterministic(folders: dict[str, Path], monkeyp
     exact = duckdb.sql(f"SELECT min(amount), max(amount) FROM '{parquet}'").fetchall()[0]
     summary = amount["summary"]["reference"]
     assert (summary["min"], summary["max"]) == exact  # extremes are exact too
-    assert compare_folders(folders["rerun"], folders["v100"]).to_json() == first.to_json()
+    assert compare_folders(folders["rerun"], folders["v100"], sample_rows=7000).to_json() == first.to_json()
 
 
 def test_csv_folder_reads_like_parquet(folders: dict[str, Path]) -> None:

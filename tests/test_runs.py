@@ -254,3 +254,75 @@ def test_run_parquet_matches_plain_generate(first_run, small_spec: Path, tmp_pat
     plain = library.generate(small_spec, tmp_path / "plain", rows=SHOP_ROWS)
     assert pq.read_table(outcome.folder / "orders.parquet").equals(pq.read_table(plain.folder / "orders.parquet"))
     assert (outcome.folder / "orders.parquet").read_bytes() == (plain.folder / "orders.parquet").read_bytes()
+
+
+def test_a_killed_run_resumes_under_the_same_version(tmp_path: Path, runner):
+    import signal
+    import time
+
+    reg = tmp_path / "runs"
+    args = ["run", "insurance", "--tables", "persons", "--rows", "persons=700000", "--part-rows", "65536",
+            "--registry", str(reg), "-q"]
+    process = subprocess.Popen([sys.executable, "-m", "esdh", *args], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    journal = reg / "insurance" / "..1.0.0.esdh-pending.esdh-partial" / ".esdh-journal"
+    deadline = time.monotonic() + 120
+    while len(list(journal.glob("persons.*.json"))) < 3 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert len(list(journal.glob("persons.*.json"))) >= 3 and not (reg / "insurance" / "1.0.0").exists()
+    registry = Registry(reg)
+    assert registry.get("insurance", "1.0.0").being_written  # the dead writer's reservation is still there
+    result = runner.invoke(cli, [*args, "--resume"])
+    assert result.exit_code == 0, result.output
+    assert "resumed" in result.output
+    record = registry.get("insurance", "1.0.0")
+    assert record.status == "complete" and record.pid == os.getpid()
+    assert verify_run("insurance/1.0.0", reg).ok
+    from esdh import library
+
+    fresh = library.generate("insurance", tmp_path / "fresh", tables=["persons"], rows={"persons": 700_000},
+                             part_rows=65536)
+    parts = sorted(p.name for p in (fresh.folder / "persons").iterdir())
+    assert len(parts) == 11
+    for name in parts:
+        assert (reg / "insurance" / "1.0.0" / "persons" / name).read_bytes() == \
+            (fresh.folder / "persons" / name).read_bytes()
+    assert [p.name for p in (reg / "insurance").iterdir() if p.name.startswith(".") and p.name != ".meta"] == []
+
+
+def test_cli_validate_exit_codes_json_and_report_folder(small_spec: Path, tmp_path: Path, runner):
+    from esdh import library
+
+    out = tmp_path / "gen"
+    library.generate(small_spec, out, formats=["csv"], rows=SHOP_ROWS)
+    ok = runner.invoke(cli, ["validate", str(out), "--spec", str(small_spec)])
+    assert ok.exit_code == 0 and "ok:" in ok.output
+    import csv
+
+    with (out / "customers.csv").open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    code = rows[0].index("code")
+    rows[3][code] = rows[2][code]  # a duplicate of a unique column (rows 1 and 2 of the data)
+    with (out / "customers.csv").open("w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    bad = runner.invoke(cli, ["validate", str(out), "--spec", str(small_spec), "--report", str(tmp_path / "rep")])
+    assert bad.exit_code == 1
+    assert "FAIL customers.code: unique: 1 of 400 fail" in bad.output and "'row': 2" in bad.output
+    assert (tmp_path / "rep" / "validation.json").exists() and (tmp_path / "rep" / "validation.html").exists()
+    data = json.loads(runner.invoke(cli, ["validate", str(out), "--spec", str(small_spec), "--json"]).output)
+    assert not data["ok"] and [c["check"] for c in data["checks"] if c["failed"]] == ["unique"]
+    missing = runner.invoke(cli, ["validate", str(tmp_path / "nope"), "--spec", str(small_spec)])
+    assert missing.exit_code == 2
+
+
+def test_library_wrappers(small_spec: Path, tmp_path: Path):
+    from esdh import library
+
+    outcome = library.run(small_spec, tmp_path / "runs", rows=SHOP_ROWS)
+    second = library.run(small_spec, tmp_path / "runs", version="1.0.0+2", rows=SHOP_ROWS)
+    assert library.registry(tmp_path / "runs").latest("shop").version == "1.0.0+2"
+    assert library.validate(outcome.folder, small_spec).ok
+    drift = library.compare(second.folder, outcome.folder, thresholds={"psi_fail": 0.3})
+    assert drift.verdict == "pass" and drift.as_dict()["thresholds"]["psi_fail"] == 0.3

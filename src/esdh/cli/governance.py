@@ -79,6 +79,8 @@ def run(dataset: str, version: str | None, registry: Path, seed: int | None, ran
                                 workers=workers, cluster=cluster, part_rows=part_rows, resume=resume,
                                 thresholds=limits, progress=progress)
     click.echo(f"seed: {outcome.record.seed}")
+    if outcome.resumed:
+        click.echo("resumed: kept the partitions the interrupted run had written and verified")
     _print_outcome(outcome)
 
 

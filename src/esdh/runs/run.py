@@ -55,6 +55,7 @@ class RunOutcome:
     validation: dict[str, Any] | None
     drift: dict[str, Any] | None
     metadata: dict[str, Any]
+    resumed: bool = False  # an interrupted run of this version was continued
 
 
 def spec_version_of(version: str) -> str:
@@ -260,7 +261,7 @@ def run_generated(source: Any, registry: Registry | Path | str, *, version: str 
                                       part_rows=DEFAULT_PART_ROWS if part_rows is None else part_rows, resume=resume)
             validation = ValidationReport.from_checks(dataset, Path(writer.reference), result.checks)
             validation_dict, drift_dict = writer.reports(validation, writer.previous(), thresholds)
-            outcome = writer.publish(writer.staging / EVENTS, row_counts=dict(plan.rows),
+            outcome = writer.publish(writer.staging / EVENTS, row_counts={t: plan.rows[t] for t in plan.tables},
                                      validation="pass" if validation.ok else "fail",
                                      drift=drift_dict["verdict"] if drift_dict else None,
                                      against=drift_dict["reference"]["run"] if drift_dict else None)
@@ -274,7 +275,7 @@ def run_generated(source: Any, registry: Registry | Path | str, *, version: str 
         finally:
             if writer.record is not None and writer.record.being_written:
                 writer.abandon(keep_staging=keep)
-        outcome.validation, outcome.drift = validation_dict, drift_dict
+        outcome.validation, outcome.drift, outcome.resumed = validation_dict, drift_dict, result.resumed
         return outcome
 
 
