@@ -1,0 +1,42 @@
+"""The FastAPI application: ``create_app(settings)``. Routes call the same library functions as the CLI."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from esdh import __version__
+from esdh.api.errors import install_error_handlers
+from esdh.api.security import BodyLimit, GenerationSlots, RateLimiter
+from esdh.api.settings import ApiSettings
+
+DESCRIPTION = """Governed, deterministic, relationally coherent synthetic data.
+
+Send the API key (when the server has keys) in the `X-API-Key` header. Every error is one JSON envelope:
+`{"error": {"code", "message", "details"}}`."""
+
+
+def create_app(settings: ApiSettings | None = None) -> FastAPI:
+    """The application for ``settings`` (default: from the environment)."""
+    from esdh.api import routes_seed, routes_v1, web
+
+    settings = settings or ApiSettings.from_env()
+    app = FastAPI(title="ESDH API", version=__version__, description=DESCRIPTION, docs_url="/docs",
+                  redoc_url=None, openapi_url="/openapi.json")
+    app.state.settings = settings
+    app.state.limiter = RateLimiter(settings.rate_limit)
+    app.state.slots = GenerationSlots(settings.max_concurrent)
+    install_error_handlers(app)
+    app.include_router(routes_seed.router())
+    app.include_router(routes_v1.router(), prefix="/v1")
+    web.mount(app)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+                           allow_headers=["X-API-Key", "Content-Type"])
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The factory ``esdh serve`` gives uvicorn (each worker process builds its app from the environment)."""
+    return create_app(ApiSettings.from_env())

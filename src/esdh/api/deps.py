@@ -1,0 +1,38 @@
+"""Dependencies the routes share: who is calling (key and rate limit checked) and generation slots."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader
+
+from esdh.api.security import HEADER, authenticate
+from esdh.api.settings import ApiSettings
+
+# Declared so that OpenAPI documents the key; the check itself is authenticate()'s (constant time, header only)
+api_key_header = APIKeyHeader(name=HEADER, auto_error=False, description="required when the server has keys")
+
+
+def settings(request: Request) -> ApiSettings:
+    return request.app.state.settings
+
+
+def caller(request: Request, _key: str | None = Depends(api_key_header)) -> str:
+    """Authenticate the request and spend one unit of its caller's rate limit; the caller's id (never the
+    key) is kept on the request for logs."""
+    state = request.app.state
+    who = authenticate(state.settings, request)
+    state.limiter.take(who)
+    request.state.caller = who
+    return who
+
+
+def generation_slot(request: Request) -> Iterator[None]:
+    """Hold one of the limited generation slots for the duration of a non-streaming request."""
+    slots = request.app.state.slots
+    slots.acquire()
+    try:
+        yield
+    finally:
+        slots.release()

@@ -1,0 +1,68 @@
+"""The API's configuration: from the environment (``ApiSettings.from_env()``) or given in code."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, Field, field_validator
+
+from esdh.errors import UsageError
+
+
+class ApiSettings(BaseModel):
+    """Limits, keys and places. Every limit is answered with a clear status when it is reached: rows and
+    records with 422, a request body with 413, concurrent generations and the per-key rate with 429."""
+
+    api_keys: list[str] = Field(default_factory=list, description="accepted X-API-Key values; none: open")
+    max_rows: int = Field(1_000_000, ge=1, description="most rows one /v1 generate or preview request may ask for")
+    max_records: int = Field(10_000, ge=1, description="most records one seed /generate/* request may ask for")
+    max_body_bytes: int = Field(50 * 1024 * 1024, ge=1024, description="largest request body (uploads included)")
+    max_concurrent: int = Field(4, ge=1, description="generations running at once; more are answered 429")
+    rate_limit: int = Field(600, ge=1, description="requests per minute per API key (or per client without keys)")
+    cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS; none: closed")
+    registry: Path = Field(Path("runs"), description="the run registry the /v1/runs endpoints serve")
+    seed_dataset: str = Field("insurance", description="the dataset behind the seed's /generate/* endpoints")
+    default_seed: int = Field(42, ge=0, description="the seed /generate/* uses when none is given")
+    target_records: int = Field(200, ge=1, description="reported by /healthz, as the seed did")
+    default_records: int = Field(5, ge=1, description="records /generate/* makes when none are asked for")
+
+    @field_validator("api_keys")
+    @classmethod
+    def _no_blank_keys(cls, keys: list[str]) -> list[str]:
+        if any(not k.strip() for k in keys):
+            raise ValueError("an API key cannot be blank")
+        return [k.strip() for k in keys]
+
+    @property
+    def keys_required(self) -> bool:
+        return bool(self.api_keys)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> ApiSettings:
+        """Settings from ``ESDH_API_*`` variables (and ``ESDH_REGISTRY``), then ``overrides``."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        keys = [k for k in env.get("ESDH_API_KEYS", "").split(",") if k.strip()]
+        if env.get("ESDH_API_KEY", "").strip():
+            keys.insert(0, env["ESDH_API_KEY"])
+        if keys:
+            values["api_keys"] = keys
+        numbers = {"max_rows": "ESDH_API_MAX_ROWS", "max_records": "ESDH_API_MAX_RECORDS",
+                   "max_body_bytes": "ESDH_API_MAX_BODY_BYTES", "max_concurrent": "ESDH_API_MAX_CONCURRENT",
+                   "rate_limit": "ESDH_API_RATE_LIMIT"}
+        for field, name in numbers.items():
+            if env.get(name, "").strip():
+                try:
+                    values[field] = int(env[name])
+                except ValueError:
+                    raise UsageError(f"{name} must be a whole number, not {env[name]!r}") from None
+        if env.get("ESDH_API_CORS_ORIGINS", "").strip():
+            values["cors_origins"] = [o.strip() for o in env["ESDH_API_CORS_ORIGINS"].split(",") if o.strip()]
+        if env.get("ESDH_REGISTRY", "").strip():
+            values["registry"] = Path(env["ESDH_REGISTRY"])
+        values.update(overrides)
+        try:
+            return cls(**values)
+        except ValueError as exc:
+            raise UsageError(f"bad API settings: {exc}") from None

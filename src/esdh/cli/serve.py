@@ -1,0 +1,35 @@
+"""``esdh serve``: the HTTP API and the web page under uvicorn."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from esdh.cli.main import REGISTRY_OPTION
+from esdh.errors import MissingExtraError
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="interface to listen on (0.0.0.0: all)")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="TCP port")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="server processes (each with its own limits)")
+@REGISTRY_OPTION
+def serve(host: str, port: int, workers: int, registry: Path) -> None:
+    """Run the HTTP API and the web page. Keys, limits and CORS come from ESDH_API_* variables
+    (docs/api.md); without ESDH_API_KEY/ESDH_API_KEYS the API is open, so keep it on loopback."""
+    try:
+        import uvicorn
+    except ImportError:
+        raise MissingExtraError("esdh serve needs the API extra: pip install -e \".[api]\"") from None
+    from esdh.api.settings import ApiSettings
+
+    os.environ["ESDH_REGISTRY"] = str(registry)
+    settings = ApiSettings.from_env()  # fail here, with a message, on bad settings; not in each worker
+    if not settings.keys_required and host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"warning: no API key is configured and the API listens on {host}; set ESDH_API_KEY", err=True)
+    click.echo(f"ESDH API on http://{host}:{port}/ (docs: /docs; {workers} worker(s); registry {registry})")
+    uvicorn.run("esdh.api.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                log_level="warning", server_header=False)
