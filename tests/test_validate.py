@@ -360,3 +360,13 @@ def test_html_report_in_a_browser(finance: Path, dataset, tmp_path: Path) -> Non
         assert "category_reported_faithfully" in page.locator("#skipped").inner_text()
         assert page.external_requests == []
         assert page.console_errors == []
+
+
+def test_a_csv_duckdb_cannot_sniff_is_reported_not_a_crash(tmp_path: Path) -> None:
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "persons.csv").write_text('person_id,first_name\n"a,1\n\x00\x01,"\n', encoding="utf-8")
+    report = validate_data(folder, library.load("insurance"), tables=["persons"])
+    assert not report.ok
+    failed = {c.check for c in report.checks if not c.passed}
+    assert "column_present" in failed  # most written columns are missing; the file was still read

@@ -46,7 +46,9 @@ def _generated_at(plan: Plan) -> str:
     return f"{plan.as_of.isoformat()}T00:00:00"
 
 
-def _metadata(plan: Plan, counts: dict[str, int]) -> dict[str, Any]:
+def snapshot_metadata(plan: Plan, counts: dict[str, int]) -> dict[str, Any]:
+    """The seed's ``metadata`` block (dataset version, generated_at from ``as_of``, counts, seed, marker),
+    shared by the snapshot files and the API's /generate/* answers."""
     spec = plan.dataset.spec
     how = "randomized seed" if plan.randomized else "seed"
     return {
@@ -121,7 +123,7 @@ def generate_snapshot(output_dir: Path, *, records: int = 200, seed: int | None 
         written, _ = write_tables(plan, staging, chosen_formats, check=check, part_rows=None,
                                   single_name=f"{{table}}_{SLUG}.{{ext}}")
         files: dict[str, Path] = {f"{w.name}_{fmt}": path for w in written for fmt, path in w.files.items()}
-        metadata = _metadata(plan, counts)
+        metadata = snapshot_metadata(plan, counts)
         bundle = staging / f"dataset_{SLUG}.json"
         with bundle.open("wb") as handle:
             handle.write(b'{"metadata": ' + json.dumps(metadata).encode())

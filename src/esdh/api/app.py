@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from esdh import __version__
+from esdh.api.access_log import AccessLog
 from esdh.api.errors import install_error_handlers
 from esdh.api.security import BodyLimit, GenerationSlots, RateLimiter
 from esdh.api.settings import ApiSettings
@@ -34,6 +35,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["X-API-Key", "Content-Type"])
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(AccessLog)
     return app
 
 

@@ -29,7 +29,9 @@ def caller(request: Request, _key: str | None = Depends(api_key_header)) -> str:
 
 
 def generation_slot(request: Request) -> Iterator[None]:
-    """Hold one of the limited generation slots for the duration of a non-streaming request."""
+    """Hold one of the limited generation slots while a non-streaming request computes its answer. Depend on
+    it with ``Depends(generation_slot, scope="function")``: the slot is then given back before the answer is
+    sent, so a client's next request never finds its own previous one still holding it."""
     slots = request.app.state.slots
     slots.acquire()
     try:

@@ -82,4 +82,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         logging.getLogger("esdh.api").exception("unhandled error on %s %s", request.method, request.url.path)
         event("api.error", level=logging.ERROR, path=request.url.path, error=type(exc).__name__)
-        return envelope(500, "internal_error", "the server failed to answer this request; it has been logged")
+        # Starlette re-raises after this answer and uvicorn then drops the connection: say so, or a keep-alive
+        # client sends its next request down a closed connection and gets a reset instead of an answer
+        return envelope(500, "internal_error", "the server failed to answer this request; it has been logged",
+                        headers={"Connection": "close"})

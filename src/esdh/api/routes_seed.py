@@ -1,9 +1,274 @@
-"""The seed system's endpoints, with its shapes and strict input: /healthz and /generate/*."""
+"""The seed system's endpoints, with its shapes and strict input: /healthz and /generate/*.
+
+``POST /generate/person|vehicle|profile`` answer the first ``records`` rows of one table of the seed
+dataset (insurance); ``/generate/bundle`` answers ``records`` persons with all their vehicles and a profile
+each. Each endpoint generates only what it returns: a Frame of the table it answers computes the table's
+visible columns and, by random access, only the parent columns those read (never a whole parent table, and
+never a table nobody reads). The body is parsed here, not by FastAPI, so that malformed JSON, ``null``, an
+array or a non-JSON content type are errors instead of defaults.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Annotated, Any, Literal
+
+import pyarrow as pa
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from esdh import library
+from esdh.api.deps import caller, generation_slot
+from esdh.api.errors import ApiError
+from esdh.api.settings import ApiSettings
+from esdh.api.v1_models import errors
+from esdh.plan.planner import Plan
+from esdh.snapshot import ENTITIES, SNAPSHOT_VERSION, snapshot_metadata
+from esdh.spec.compile import Dataset
+
+MAX_SEED = 2**53 - 1  # the largest whole number every JSON client (JavaScript included) keeps exact
+ROOT = "persons"  # ``records`` counts rows of this table; the others follow it
+ENDPOINTS = {"person": "persons", "vehicle": "vehicles", "profile": "profiles"}
+JSON_TYPES = ("application/json",)
+
+
+class GenerateRequest(BaseModel):
+    """The body of ``POST /generate/*``. Every field may be omitted or null; nothing is coerced."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    records: StrictInt | None = Field(None, ge=1, description="rows to answer, 1 to the server's max_records "
+                                      "(persons for /generate/bundle); default: the server's default_records")
+    seed: Annotated[StrictInt, Field(ge=0, le=MAX_SEED)] | Literal["random"] | None = Field(
+        None, description="a whole number >= 0, or 'random' (any case) for a fresh seed; default: the server's "
+                          "default_seed. The response reports the seed used, so any answer can be replayed")
+    randomize: StrictBool | None = Field(None, description="true: draw a fresh seed (not with an integer seed)")
+
+    @field_validator("records")
+    @classmethod
+    def _at_most_the_limit(cls, records: int | None, info: ValidationInfo) -> int | None:
+        limit = (info.context or {}).get("max_records")
+        if records is not None and limit is not None and records > limit:
+            raise PydanticCustomError("too_many_records", "must be at most {limit} (this server's max_records)",
+                                      {"limit": limit})
+        return records
+
+    @field_validator("seed", mode="before")
+    @classmethod
+    def _seed(cls, seed: Any) -> Any:
+        if seed is None or (isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed <= MAX_SEED):
+            return seed
+        if isinstance(seed, str) and seed.lower() == "random":
+            return "random"
+        raise PydanticCustomError("seed", "must be a whole number from 0 to {high}, 'random' or null",
+                                  {"high": MAX_SEED})
+
+    @model_validator(mode="after")
+    def _seed_or_randomize(self) -> GenerateRequest:
+        if self.randomize and isinstance(self.seed, int):
+            raise PydanticCustomError("seed_and_randomize", "give seed or randomize, not both (randomize draws a "
+                                      "fresh seed and reports it)")
+        return self
+
+
+@dataclass(frozen=True)
+class Generation:
+    """What to generate, resolved against the server's defaults."""
+
+    records: int
+    seed: int | None  # None when randomized: the plan draws it
+    randomize: bool
+
+
+def _invalid(message: str, kind: str) -> ApiError:
+    return ApiError(422, f"body: {message}", "invalid_request",
+                    [{"location": ["body"], "message": message, "type": kind}])
+
+
+async def generation_request(request: Request) -> Generation:
+    """The request body as a Generation: empty means every default; anything else must be a JSON object."""
+    settings: ApiSettings = request.app.state.settings
+    raw = await request.body()
+    values: Any = {}
+    if raw:
+        content_type = request.headers.get("content-type", "")
+        media = content_type.split(";", 1)[0].strip().lower()
+        if media and media not in JSON_TYPES and not media.endswith("+json"):
+            raise _invalid(f"must be JSON sent as Content-Type: application/json, not {media}", "content_type")
+        try:
+            values = json.loads(raw)
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError and undecodable bytes are ValueErrors
+            raise _invalid(f"is not valid JSON ({exc})", "json_invalid") from None
+        if not isinstance(values, dict):
+            kind = {list: "an array", str: "a string", type(None): "null", bool: "a boolean"}.get(
+                type(values), "a number")
+            raise _invalid(f'must be a JSON object such as {{"records": 5}}, not {kind}', "object_type")
+    try:
+        body = GenerateRequest.model_validate(values, context={"max_records": settings.max_records})
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in
+                                      exc.errors(include_url=False, include_context=False, include_input=False)]
+                                     ) from None
+    records = body.records or settings.default_records
+    if body.randomize or body.seed == "random":
+        return Generation(records, None, True)
+    return Generation(records, settings.default_seed if body.seed is None else int(body.seed), False)
+
+
+# In this order: the key and rate limit, then the body (a bad one never takes a slot), then a generation slot.
+# The slot is given back when the function returns, before the answer is sent (scope "function"): with the
+# default scope a client that sends its next request as soon as it has the answer could find its own slot
+# still taken and be told 429.
+Caller = Annotated[str, Depends(caller)]
+Job = Annotated[Generation, Depends(generation_request)]
+Slot = Annotated[None, Depends(generation_slot, scope="function")]
+
+
+@lru_cache(maxsize=4)
+def seed_dataset(name: str) -> Dataset:
+    """The checked spec, loaded once per server (a plan never changes it; each request makes its own plan)."""
+    return library.load(name)
+
+
+def _plan(settings: ApiSettings, job: Generation, tables: list[str]) -> Plan:
+    return library.plan(seed_dataset(settings.seed_dataset), seed=job.seed, randomize=job.randomize,
+                        rows={ROOT: job.records}, tables=tables)
+
+
+def _rows_json(table: pa.Table) -> bytes:
+    """A JSON array of a table's rows, rendered the way the snapshot's JSON files are (dates as ISO text)."""
+    from esdh.sinks.files import JsonRenderer, joined
+
+    if not table.num_rows:
+        return b"[]"
+    renderer = JsonRenderer()
+    try:
+        return b"[" + joined(renderer.lines(table.combine_chunks().to_batches()[0]), b",")[:-1] + b"]"
+    finally:
+        renderer.close()
+
+
+def _body(metadata: dict[str, Any], tables: dict[str, pa.Table], tail: dict[str, Any]) -> Response:
+    parts = [b'"metadata":' + _dumps(metadata)]
+    parts += [f'"{name}":'.encode() + _rows_json(table) for name, table in tables.items()]
+    parts += [f'"{key}":'.encode() + _dumps(value) for key, value in tail.items()]
+    return Response(b"{" + b",".join(parts) + b"}", media_type="application/json")
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def generate_entity(settings: ApiSettings, entity: str, job: Generation) -> Response:
+    """The first ``job.records`` rows of one table (a plan of ``records`` persons has at least as many rows
+    in each of the seed's tables)."""
+    table = ENDPOINTS[entity]
+    plan = _plan(settings, job, [table])
+    rows = library.preview(plan, table, job.records)
+    return _body(snapshot_metadata(plan, {table: rows.num_rows}), {table: rows},
+                 {"record_count": rows.num_rows, "seed": plan.seed, "records_requested": job.records})
+
+
+def generate_bundle(settings: ApiSettings, job: Generation) -> Response:
+    """``job.records`` persons, every vehicle they own and a profile each: one coherent extract."""
+    plan = _plan(settings, job, list(ENTITIES))
+    tables = {t: library.preview(plan, t, plan.rows[t]) for t in ENTITIES}
+    return _body(snapshot_metadata(plan, {t: rows.num_rows for t, rows in tables.items()}), tables,
+                 {"seed": plan.seed, "records_requested": job.records})
+
+
+@lru_cache(maxsize=8)
+def plan_steps(dataset: str, seed: int, records: int) -> tuple[str, ...]:
+    """The generation plan of the seed dataset, in words, read from its spec and its plan."""
+    from esdh.runs.lineage import reads
+
+    plan = library.plan(seed_dataset(dataset), seed=seed, rows={ROOT: records}, tables=list(ENTITIES))
+    ds, spec = plan.dataset, plan.dataset.spec
+    steps = [f"Dataset version: {SNAPSHOT_VERSION}", f"Target person records: {records}",
+             f"Use deterministic seed {seed} for reproducibility: every value is a pure function of the seed, "
+             "table, column and row, so any row can be regenerated alone.",
+             f"Generate from the spec {spec.dataset} {spec.version} ({spec.title or spec.dataset}), "
+             f"as of {spec.as_of.isoformat()}."]
+    relations, unique, rules = [], [], []
+    for position, name in enumerate(plan.tables):
+        model = ds.tables[name]
+        if model.parent is None:
+            rows = f"{plan.rows[name]:,} rows"
+        else:
+            count = model.count
+            per = (f"{count}" if isinstance(count, int) else f"{count.min} to {count.max} ({count.distribution})")
+            rows = f"{per} per {model.parent} row, {plan.rows[name]:,} rows"
+        source = f"; reads {', '.join(reads(ds, name))}" if reads(ds, name) else ""
+        key = f"; key {', '.join(model.spec.primary_key_columns)}" if model.spec.primary_key_columns else ""
+        steps.append(f"{'Generate' if position == 0 else 'Then generate'} {name}: {rows}{key}{source}. "
+                     f"{model.spec.description or ''}".rstrip())
+        for col in model.columns.values():
+            if col.kind == "ref":
+                relations.append(f"{name}.{col.name} references {col.target_table}.{col.target_column}"
+                                 + (f" ({col.choose.replace('_', ' ')})" if col.choose else "") + ".")
+            elif col.kind == "lookup" and not col.hidden:
+                relations.append(f"{name}.{col.name} copies {col.target_table}.{col.target_column}.")
+            if col.unique:
+                unique.append(f"{name}.{col.name}")
+        unique += [f"{name} ({', '.join(cols)})" for cols in model.spec.unique]
+        rules += [f"Rule {name}.{rule.name}: {rule.description or rule.check}." for rule in model.spec.rules]
+    steps += relations
+    if unique:
+        steps.append(f"Unique by construction: {'; '.join(unique)}.")
+    steps += rules
+    steps.append(f"Mark every record with synthetic_source '{spec.marker}'.")
+    steps.append("Each /generate endpoint computes only the table it answers (and the parent columns it reads).")
+    return tuple(steps)
+
+
+ERRORS = errors(401, 413, 422, 429)
 
 
 def router() -> APIRouter:
-    return APIRouter()
+    api = APIRouter()
+    body_doc = {"requestBody": {"required": False, "content": {
+        "application/json": {"schema": GenerateRequest.model_json_schema()}}}}
+
+    @api.get("/healthz", tags=["seed"], summary="Health, defaults and the generation plan (open: no key)")
+    def healthz(request: Request) -> dict[str, Any]:
+        settings: ApiSettings = request.app.state.settings
+        steps = plan_steps(settings.seed_dataset, settings.default_seed, settings.target_records)
+        return {"status": "ok", "dataset_version": SNAPSHOT_VERSION, "default_seed": settings.default_seed,
+                "target_records": settings.target_records, "version": SNAPSHOT_VERSION,
+                "seed": settings.default_seed, "plan": {"steps": list(steps)}}
+
+    def entity_route(entity: str) -> None:
+        table = ENDPOINTS[entity]
+
+        def generate(request: Request, _who: Caller, job: Job, _slot: Slot) -> Response:
+            return generate_entity(request.app.state.settings, entity, job)
+
+        api.add_api_route(f"/generate/{entity}", generate, methods=["POST"], tags=["seed"],
+                          summary=f"The first records of {table}", openapi_extra=body_doc,
+                          name=f"generate_{entity}", response_class=Response, responses=ERRORS,
+                          description=f'`{{"metadata", "{table}", "record_count", "seed", "records_requested"}}`')
+
+    for entity in ENDPOINTS:
+        entity_route(entity)
+
+    @api.post("/generate/bundle", tags=["seed"], summary="Persons with their vehicles and profiles",
+              openapi_extra=body_doc, response_class=Response, responses=ERRORS,
+              description='`{"metadata", "persons", "vehicles", "profiles", "seed", "records_requested"}`')
+    def bundle(request: Request, _who: Caller, job: Job, _slot: Slot) -> Response:
+        return generate_bundle(request.app.state.settings, job)
+
+    return api

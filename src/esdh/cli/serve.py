@@ -32,4 +32,4 @@ def serve(host: str, port: int, workers: int, registry: Path) -> None:
         click.echo(f"warning: no API key is configured and the API listens on {host}; set ESDH_API_KEY", err=True)
     click.echo(f"ESDH API on http://{host}:{port}/ (docs: /docs; {workers} worker(s); registry {registry})")
     uvicorn.run("esdh.api.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-                log_level="warning", server_header=False)
+                log_level="warning", access_log=False, server_header=False)
