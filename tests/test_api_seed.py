@@ -111,8 +111,8 @@ def test_entity_shape(http: httpx.Client, entity: str) -> None:
 
 def test_bundle_shape_and_coherence(http: httpx.Client) -> None:
     body = post(http, "/generate/bundle", {"records": 40, "seed": 5}).json()
-    assert list(body) == ["metadata", "persons", "vehicles", "profiles", "seed", "records_requested"]
-    assert body["seed"] == 5 and body["records_requested"] == 40
+    assert list(body) == ["metadata", "persons", "vehicles", "profiles", "record_count", "seed", "records_requested"]
+    assert body["seed"] == 5 and body["records_requested"] == 40 and body["record_count"] == 40
     persons = {p["person_id"]: p for p in body["persons"]}
     vehicles = {v["vehicle_id"]: v for v in body["vehicles"]}
     assert len(persons) == len(body["profiles"]) == 40

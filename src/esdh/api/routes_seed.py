@@ -149,22 +149,24 @@ def _plan(settings: ApiSettings, job: Generation, tables: list[str]) -> Plan:
                         rows={ROOT: job.records}, tables=tables)
 
 
-def _rows_json(table: pa.Table) -> bytes:
+def _rows_json(table: pa.Table, renderer: Any) -> bytes:
     """A JSON array of a table's rows, rendered the way the snapshot's JSON files are (dates as ISO text)."""
-    from esdh.sinks.files import JsonRenderer, joined
+    from esdh.sinks.files import joined
 
     if not table.num_rows:
         return b"[]"
-    renderer = JsonRenderer()
-    try:
-        return b"[" + joined(renderer.lines(table.combine_chunks().to_batches()[0]), b",")[:-1] + b"]"
-    finally:
-        renderer.close()
+    return b"[" + joined(renderer.lines(table.combine_chunks().to_batches()[0]), b",")[:-1] + b"]"
 
 
 def _body(metadata: dict[str, Any], tables: dict[str, pa.Table], tail: dict[str, Any]) -> Response:
-    parts = [b'"metadata":' + _dumps(metadata)]
-    parts += [f'"{name}":'.encode() + _rows_json(table) for name, table in tables.items()]
+    from esdh.sinks.files import JsonRenderer
+
+    renderer = JsonRenderer()  # one for every table of the answer: each one opens a DuckDB connection
+    try:
+        parts = [b'"metadata":' + _dumps(metadata)]
+        parts += [f'"{name}":'.encode() + _rows_json(table, renderer) for name, table in tables.items()]
+    finally:
+        renderer.close()
     parts += [f'"{key}":'.encode() + _dumps(value) for key, value in tail.items()]
     return Response(b"{" + b",".join(parts) + b"}", media_type="application/json")
 
@@ -188,7 +190,7 @@ def generate_bundle(settings: ApiSettings, job: Generation) -> Response:
     plan = _plan(settings, job, list(ENTITIES))
     tables = {t: library.preview(plan, t, plan.rows[t]) for t in ENTITIES}
     return _body(snapshot_metadata(plan, {t: rows.num_rows for t, rows in tables.items()}), tables,
-                 {"seed": plan.seed, "records_requested": job.records})
+                 {"record_count": tables["persons"].num_rows, "seed": plan.seed, "records_requested": job.records})
 
 
 @lru_cache(maxsize=8)
@@ -267,7 +269,8 @@ def router() -> APIRouter:
 
     @api.post("/generate/bundle", tags=["seed"], summary="Persons with their vehicles and profiles",
               openapi_extra=body_doc, response_class=Response, responses=ERRORS,
-              description='`{"metadata", "persons", "vehicles", "profiles", "seed", "records_requested"}`')
+              description='`{"metadata", "persons", "vehicles", "profiles", "record_count", "seed", '
+                          '"records_requested"}`; record_count counts the persons (the seed\'s bundle had none)')
     def bundle(request: Request, _who: Caller, job: Job, _slot: Slot) -> Response:
         return generate_bundle(request.app.state.settings, job)
 

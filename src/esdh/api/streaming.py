@@ -29,7 +29,7 @@ from esdh.engine.partitions import table_layout
 from esdh.plan.planner import Plan
 from esdh.sinks.files import FORMATS
 
-TEXT_ROWS = 65_536  # rows rendered at once into NDJSON or CSV
+TEXT_ROWS = 16_384  # rows rendered at once into NDJSON or CSV (~8 MB of NDJSON per piece)
 STREAMED = ("ndjson", "csv", "parquet")
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a ZIP can hold: the archive's bytes never depend on when
 

@@ -278,9 +278,10 @@ def verify(run: str, registry: Path, as_json: bool) -> None:
 
 
 def _register_more() -> None:
-    from esdh.cli import governance, serve, snapshot
+    from esdh.cli import demo, governance, serve, snapshot
 
     governance.register(cli)
+    cli.add_command(demo.demo)
     cli.add_command(serve.serve)
     cli.add_command(snapshot.generate_snapshot)
     cli.add_command(snapshot.profile_info)

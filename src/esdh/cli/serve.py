@@ -23,7 +23,7 @@ def serve(host: str, port: int, workers: int, registry: Path) -> None:
     try:
         import uvicorn
     except ImportError:
-        raise MissingExtraError("esdh serve needs the API extra: pip install -e \".[api]\"") from None
+        raise MissingExtraError("uvicorn", "api") from None
     from esdh.api.settings import ApiSettings
 
     os.environ["ESDH_REGISTRY"] = str(registry)

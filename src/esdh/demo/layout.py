@@ -1,0 +1,144 @@
+"""What the demo keeps under its root: run folders, the ``latest`` pointer, retention and cleaning.
+
+``<root>/<UTC %Y%m%dT%H%M%S%fZ>_<profile>/`` per run (microseconds, and the folder is claimed with mkdir,
+so two demos never share or overwrite one), ``latest`` (a symlink replaced atomically, or ``latest.path``
+where symlinks are not allowed), the log ``demo_flow.jsonl`` (and its rotated ``.1``) and, while an API runs,
+``.demo_api.pid`` and ``.demo_api.port``. Only these names are ever removed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from esdh.errors import UsageError
+
+MAX_SAVED_RUNS = 5
+LATEST = "latest"
+LATEST_PATH = "latest.path"
+LOG = "demo_flow.jsonl"
+PID_FILE = ".demo_api.pid"
+PORT_FILE = ".demo_api.port"
+RUN_NAME = re.compile(r"^\d{8}T\d{12}Z_[A-Za-z0-9_.-]+$")
+# leftovers of an interrupted demo: a temp symlink, a temp pointer file, a snapshot's staging folder
+LEFTOVER = re.compile(r"^\.latest\.tmp-\d+$|^\.latest\.path\.tmp-\d+$|^\.\d{8}T\d{12}Z_.+\.esdh-(staging|retired)-\w+$")
+OWN_FILES = re.compile(rf"^({re.escape(LATEST)}|{re.escape(LATEST_PATH)}|{re.escape(LOG)}(\.\d+)?|"
+                       rf"{re.escape(PID_FILE)}|{re.escape(PORT_FILE)})$")
+
+
+def claim_run_dir(root: Path, profile: str, clock: Callable[[], dt.datetime]) -> Path:
+    """Create ``<root>/<UTC timestamp with microseconds>_<profile>``; never an existing folder. ``clock`` gives
+    the current UTC time (the CLI's; this package does not read the clock itself)."""
+    root.mkdir(parents=True, exist_ok=True)
+    while True:
+        stamp = clock().astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        folder = root / f"{stamp}_{profile}"
+        try:
+            folder.mkdir()
+        except FileExistsError:  # same microsecond as another demo: take the next one
+            continue
+        return folder
+
+
+def run_dirs(root: Path) -> list[Path]:
+    """The run folders under ``root``, oldest first (the names sort by time)."""
+    if not root.is_dir():
+        return []
+    return sorted((p for p in root.iterdir() if p.is_dir() and not p.is_symlink() and RUN_NAME.match(p.name)),
+                  key=lambda p: p.name)
+
+
+def point_latest(root: Path, run_dir: Path) -> Path:
+    """Point ``<root>/latest`` at ``run_dir`` atomically (a relative symlink; else ``latest.path``)."""
+    link = root / LATEST
+    temp = root / f".latest.tmp-{os.getpid()}"
+    try:
+        temp.unlink(missing_ok=True)
+        os.symlink(run_dir.name, temp, target_is_directory=True)
+        os.replace(temp, link)
+    except (OSError, NotImplementedError):
+        temp.unlink(missing_ok=True)
+        pointer = root / f".latest.path.tmp-{os.getpid()}"
+        pointer.write_text(str(run_dir.resolve()) + "\n", encoding="utf-8")
+        os.replace(pointer, root / LATEST_PATH)
+        return root / LATEST_PATH
+    (root / LATEST_PATH).unlink(missing_ok=True)
+    return link
+
+
+def latest_run(root: Path) -> Path | None:
+    """The run ``latest`` points at, or None."""
+    link = root / LATEST
+    if link.is_symlink():
+        return link.resolve()
+    pointer = root / LATEST_PATH
+    if pointer.is_file():
+        return Path(pointer.read_text(encoding="utf-8").strip())
+    return None
+
+
+def apply_retention(root: Path, keep: int = MAX_SAVED_RUNS, protect: Path | None = None) -> list[Path]:
+    """Remove all but the newest ``keep`` run folders (never ``protect``); returns the removed ones."""
+    removed = []
+    for folder in run_dirs(root)[:-keep] if keep > 0 else run_dirs(root):
+        if protect is not None and folder.resolve() == protect.resolve():
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
+def is_own(entry: Path) -> bool:
+    """Whether a name directly under the root is one the demo makes."""
+    if RUN_NAME.match(entry.name):
+        return entry.is_dir() and not entry.is_symlink()
+    return bool(OWN_FILES.match(entry.name) or LEFTOVER.match(entry.name))
+
+
+@dataclass
+class Cleaned:
+    root: Path
+    removed: list[Path] = field(default_factory=list)
+    root_removed: bool = False
+
+
+def foreign_entries(root: Path) -> list[Path]:
+    return sorted(p for p in root.iterdir() if not is_own(p))
+
+
+def clean_root(root: Path) -> Cleaned:
+    """Remove the runs, the ``latest`` pointer, the log and leftovers; refuse a root holding anything else,
+    or one whose demo API is still running."""
+    from esdh.demo.server import recorded_server
+
+    result = Cleaned(root)
+    if not root.exists():
+        return result
+    if not root.is_dir():
+        raise UsageError(f"{root} is not a folder; refusing to clean it")
+    foreign = foreign_entries(root)
+    if foreign:
+        names = ", ".join(p.name for p in foreign[:10]) + (" ..." if len(foreign) > 10 else "")
+        raise UsageError(f"{root} holds things the demo did not make ({names}); refusing to clean it "
+                         "(give the demo's own --root)")
+    running = recorded_server(root)
+    if running is not None and running.is_server:
+        raise UsageError(f"a demo API is still running (pid {running.pid}); stop it first: esdh demo stop "
+                         f"--root {root}")
+    for entry in sorted(root.iterdir()):
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+        result.removed.append(entry)
+    try:
+        root.rmdir()
+        result.root_removed = True
+    except OSError:  # something appeared meanwhile: leave it
+        pass
+    return result
