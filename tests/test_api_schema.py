@@ -73,21 +73,37 @@ def flatmap_query(context, query):
     return _known(query, KNOWN_QUERY, {p.name for p in context.operation.query})
 
 
-schema = schemathesis.pytest.from_fixture("api_schema")
 FUZZ = settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 
 
-@schema.include(path_regex="^/v1/").parametrize()
-@FUZZ
-def test_v1_conforms_to_its_schema(case) -> None:
-    case.call_and_validate(checks=CHECKS)
+def _fuzz(api_schema, v1: bool) -> list[str]:
+    """Fuzz every operation of one part of the API (schemathesis strategies driven by Hypothesis directly, not
+    through schemathesis' pytest plugin, which follows pytest's internals and broke with pytest 9.2)."""
+    fuzzed = []
+    for result in api_schema.get_all_operations():
+        operation = result.ok()
+        if operation.path.startswith("/v1/") != v1:
+            continue
+
+        @given(case=operation.as_strategy())
+        @FUZZ
+        def conforms(case) -> None:
+            case.call_and_validate(checks=CHECKS)
+
+        conforms()
+        fuzzed.append(f"{operation.method.upper()} {operation.path}")
+    return fuzzed
 
 
-@schema.exclude(path_regex="^/v1/").parametrize()
-@FUZZ
-def test_other_endpoints_conform_to_their_schema(case) -> None:
+def test_v1_conforms_to_its_schema(api_schema) -> None:
+    fuzzed = _fuzz(api_schema, v1=True)
+    assert "GET /v1/datasets/{name}/generate" in fuzzed and len(fuzzed) >= 9, fuzzed
+
+
+def test_other_endpoints_conform_to_their_schema(api_schema) -> None:
     """/healthz and the seed's /generate/* (routes_seed), fuzzed the same way."""
-    case.call_and_validate(checks=CHECKS)
+    fuzzed = _fuzz(api_schema, v1=False)
+    assert {"GET /healthz", "POST /generate/person", "POST /generate/bundle"} <= set(fuzzed), fuzzed
 
 
 def test_openapi_documents_the_errors(api_schema) -> None:

@@ -23,13 +23,15 @@ def _register_many(root: str, worker: int, count: int, start: multiprocessing.sy
         registry.complete(record, row_counts={"t": i}, files={"t.parquet": f"{worker:02d}{i:04d}"})
 
 
-def _claim(root: str, start: multiprocessing.synchronize.Event, results: multiprocessing.Queue) -> None:
+def _claim(root: str, start: multiprocessing.synchronize.Event, results: multiprocessing.Queue,
+           finish: multiprocessing.synchronize.Event) -> None:
     start.wait()
     try:
         Registry(root).reserve("shop", "2.0.0", "generated")
         results.put("won")
     except OutputError as exc:
         results.put(f"refused: {exc}")
+    finish.wait(60)  # a writer stays alive while the others try: a dead writer's reservation is taken over
 
 
 def _processes(target, args_of, count: int) -> None:
@@ -59,14 +61,15 @@ def test_wal_mode_and_concurrent_writers_all_land(tmp_path: Path):
 def test_one_version_is_claimed_by_exactly_one_process(tmp_path: Path):
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
-    start = context.Event()
-    procs = [context.Process(target=_claim, args=(str(tmp_path), start, results)) for _ in range(6)]
+    start, finish = context.Event(), context.Event()
+    procs = [context.Process(target=_claim, args=(str(tmp_path), start, results, finish)) for _ in range(6)]
     for p in procs:
         p.start()
     start.set()
+    outcomes = [results.get(timeout=60) for _ in procs]
+    finish.set()
     for p in procs:
         p.join(120)
-    outcomes = [results.get(timeout=10) for _ in procs]
     assert outcomes.count("won") == 1
     assert all("being written by process" in o for o in outcomes if o != "won")
 
