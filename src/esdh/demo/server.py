@@ -18,6 +18,7 @@ import esdh
 from esdh.demo.client import call
 from esdh.demo.layout import PID_FILE, PORT_FILE
 from esdh.errors import EsdhError, UsageError
+from esdh.processes import pid_alive
 
 STOP_GRACE_SECONDS = 5.0
 
@@ -157,18 +158,8 @@ def _read_int(path: Path) -> int | None:
 # -- a server an earlier demo left behind ----------------------------------------------------------------
 
 def alive(pid: int) -> bool:
-    """Whether ``pid`` runs (a zombie, dead but not yet reaped, does not count)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
+    """Whether ``pid`` runs (a zombie does not count)."""
+    return pid_alive(pid)
 
 
 def command_line(pid: int) -> list[str]:

@@ -202,5 +202,20 @@ def build_manifest(plan: Plan, folder: Path, written: list[WrittenTable], format
     }
 
 
+def read_manifest(folder: Path, error: type[Exception] | None = None) -> dict[str, Any]:
+    """The ``datapackage.json`` of an output folder; a missing or unreadable one raises ``error`` (default
+    OutputError) with a message that says which."""
+    from esdh.errors import OutputError
+
+    error = error or OutputError
+    path = Path(folder) / "datapackage.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise error(f"{folder} has no datapackage.json: it is not an ESDH output (or not a finished one)") from None
+    except (OSError, ValueError) as exc:
+        raise error(f"{path} cannot be read: {exc}") from None
+
+
 def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
     path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from esdh.errors import OutputError, UsageError
+from esdh.processes import pid_alive
 
 DATABASE = "registry.sqlite"
 SCHEMA_VERSION = 1
@@ -104,13 +105,7 @@ def _process_alive(host: str | None, pid: int | None) -> bool:
     to be: its pid means nothing here)."""
     if host != socket.gethostname() or pid is None:
         return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid_alive(pid)
 
 
 class Registry:

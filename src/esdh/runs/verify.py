@@ -3,13 +3,12 @@ nothing else in the folder but the manifest itself and the run's events."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from esdh.errors import EsdhError, OutputError
-from esdh.runs.datapackage import sha256_file
+from esdh.runs.datapackage import read_manifest, sha256_file
 from esdh.runs.folder import MANIFEST
 
 UNLISTED = {MANIFEST, "lineage_events.json"}  # the manifest cannot list itself; events hold times and a run id
@@ -52,12 +51,7 @@ def _hex(digest: str | None) -> str | None:
 def verify_folder(folder: Path) -> Verification:
     """Recompute every checksum the folder's manifest records; collect every difference."""
     folder = Path(folder).resolve()
-    try:
-        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise OutputError(f"{folder} has no {MANIFEST}: it is not an ESDH output (or not a finished one)") from None
-    except (OSError, ValueError) as exc:
-        raise OutputError(f"{folder / MANIFEST} cannot be read: {exc}") from None
+    manifest = read_manifest(folder)
     report = Verification(folder)
     listed = listed_files(manifest)
     for relative, (size, digest) in sorted(listed.items()):

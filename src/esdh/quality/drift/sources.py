@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from esdh.errors import UsageError
 from esdh.quality.checks import file_relation
+from esdh.runs.datapackage import read_manifest
 
 FORMAT_PREFERENCE = ("parquet", "csv", "ndjson", "json")
 MANIFEST = "datapackage.json"
@@ -65,12 +65,7 @@ def open_folder(con: Any, folder: Path) -> Folder:
     import duckdb
 
     folder = Path(folder)
-    try:
-        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"{folder} has no {MANIFEST}: it is not an ESDH output folder") from None
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"{folder / MANIFEST} cannot be read: {exc}") from None
+    manifest = read_manifest(folder, UsageError)
     resources = [r for r in manifest.get("resources", []) if r.get("type") == "table" and r.get("path")]
     names = {r["name"] for r in resources}
     grouped: dict[str, list[dict[str, Any]]] = {}
