@@ -158,10 +158,18 @@ def _rows_json(table: pa.Table, renderer: Any) -> bytes:
     return b"[" + joined(renderer.lines(table.combine_chunks().to_batches()[0]), b",")[:-1] + b"]"
 
 
+@lru_cache(maxsize=1)
+def _duckdb() -> Any:
+    """One in-memory DuckDB database per server process, for rendering answers (each request its own cursor)."""
+    import duckdb
+
+    return duckdb.connect()
+
+
 def _body(metadata: dict[str, Any], tables: dict[str, pa.Table], tail: dict[str, Any]) -> Response:
     from esdh.sinks.files import JsonRenderer
 
-    renderer = JsonRenderer()  # one for every table of the answer: each one opens a DuckDB connection
+    renderer = JsonRenderer(_duckdb())  # a cursor of the process's one DuckDB database: no 20 ms connect
     try:
         parts = [b'"metadata":' + _dumps(metadata)]
         parts += [f'"{name}":'.encode() + _rows_json(table, renderer) for name, table in tables.items()]
