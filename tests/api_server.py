@@ -25,7 +25,7 @@ def running_server(settings: ApiSettings | None = None) -> Iterator[str]:
     """Start the app for ``settings``; yield its base URL (``http://127.0.0.1:PORT``); stop it after."""
     port = free_port()
     config = uvicorn.Config(create_app(settings or ApiSettings()), host="127.0.0.1", port=port, log_level="warning",
-                            lifespan="off")
+                            lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -20,6 +20,7 @@ class ApiSettings(BaseModel):
     max_body_bytes: int = Field(50 * 1024 * 1024, ge=1024, description="largest request body (uploads included)")
     max_concurrent: int = Field(4, ge=1, description="generations running at once; more are answered 429")
     rate_limit: int = Field(600, ge=1, description="requests per minute per API key (or per client without keys)")
+    threads: int | None = Field(None, ge=1, description="threads running requests; default one per core (min. 2)")
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS; none: closed")
     registry: Path = Field(Path("runs"), description="the run registry the /v1/runs endpoints serve")
     seed_dataset: str = Field("insurance", description="the dataset behind the seed's /generate/* endpoints")
@@ -33,6 +34,10 @@ class ApiSettings(BaseModel):
         if any(not k.strip() for k in keys):
             raise ValueError("an API key cannot be blank")
         return [k.strip() for k in keys]
+
+    @property
+    def worker_threads(self) -> int:
+        return self.threads or max(2, os.cpu_count() or 2)
 
     @property
     def keys_required(self) -> bool:
@@ -50,7 +55,7 @@ class ApiSettings(BaseModel):
             values["api_keys"] = keys
         numbers = {"max_rows": "ESDH_API_MAX_ROWS", "max_records": "ESDH_API_MAX_RECORDS",
                    "max_body_bytes": "ESDH_API_MAX_BODY_BYTES", "max_concurrent": "ESDH_API_MAX_CONCURRENT",
-                   "rate_limit": "ESDH_API_RATE_LIMIT"}
+                   "rate_limit": "ESDH_API_RATE_LIMIT", "threads": "ESDH_API_THREADS"}
         for field, name in numbers.items():
             if env.get(name, "").strip():
                 try:
