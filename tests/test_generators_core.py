@@ -206,3 +206,29 @@ def test_progress_is_reported_per_table(tmp_path) -> None:
     library.generate(RELATIONS, tmp_path / "o", chunk_size=500, progress=lambda t, d, n: seen.__setitem__(t, d))
     plan = library.plan(RELATIONS)
     assert seen == plan.rows
+
+
+def test_concurrent_first_callers_see_the_whole_generator_registry() -> None:
+    """A new server's first requests arrive together: none may see a half-filled registry."""
+    import json
+    import subprocess
+    import sys
+
+    from esdh.generators.base import registry
+
+    code = """
+import threading
+from esdh.generators.base import registry
+start, sizes = threading.Barrier(16), []
+def first_call():
+    start.wait()
+    sizes.append(len(registry()))
+threads = [threading.Thread(target=first_call) for _ in range(16)]
+for t in threads: t.start()
+for t in threads: t.join()
+import json; print(json.dumps(sorted(set(sizes))))
+"""
+    for _ in range(3):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        sizes = json.loads(out)
+        assert sizes == [len(registry())], sizes  # every thread saw all of them
