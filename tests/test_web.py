@@ -159,3 +159,13 @@ def test_api_errors_are_shown_in_the_status_area() -> None:
         assert page.locator("#key-dialog").is_hidden()
         assert page.external_requests == []
         assert page.console_errors == [_network_error(422, "Unprocessable Entity")], page.console_errors
+
+
+def test_the_openapi_docs_page_renders_offline() -> None:
+    with running_server(ApiSettings(api_keys=["docs-key"])) as base, browser_page() as page:
+        page.goto(f"{base}/docs")
+        page.wait_for_selector(".opblock", timeout=20_000)  # Swagger UI drew the operations
+        paths = page.locator(".opblock-summary-path").all_inner_texts()
+        assert any("/v1/datasets" in p for p in paths) and any("/generate/bundle" in p for p in paths)
+        assert page.external_requests == []  # its script and styles come from the server, not a CDN
+        assert client(base).get("/docs").status_code == 200  # open, like /openapi.json: no data in either

@@ -35,8 +35,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         yield
 
-    app = FastAPI(title="ESDH API", version=__version__, description=DESCRIPTION, docs_url="/docs",
-                  redoc_url=None, openapi_url="/openapi.json", lifespan=lifespan)
+    app = FastAPI(title="ESDH API", version=__version__, description=DESCRIPTION, docs_url=None,
+                  redoc_url=None, swagger_ui_oauth2_redirect_url=None, openapi_url="/openapi.json", lifespan=lifespan)
+    mount_docs(app)
     app.state.settings = settings
     app.state.limiter = RateLimiter(settings.rate_limit)
     app.state.slots = GenerationSlots(settings.max_concurrent)
@@ -50,6 +51,26 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(AccessLog)
     return app
+
+
+def mount_docs(app: FastAPI) -> None:
+    """/docs: Swagger UI with its script and styles served by this server (the package fastapi-swagger ships
+    a current Swagger UI build), not from a CDN, so that the docs work offline like the rest."""
+    from importlib import resources
+
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+
+    assets = resources.files("fastapi_swagger") / "resources"
+    app.mount("/static/swagger", StaticFiles(directory=str(assets)), name="swagger")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="ESDH API docs",
+                                   swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/swagger/swagger-ui.css",
+                                   swagger_favicon_url="/static/swagger/favicon-32x32.png")
 
 
 def app_from_env() -> FastAPI:
