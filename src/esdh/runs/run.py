@@ -77,8 +77,12 @@ def now() -> str:
 
 
 def command_line() -> str:
-    return " ".join(shlex.quote(a) for a in ["esdh" if sys.argv and sys.argv[0].endswith("esdh") else sys.argv[0],
-                                             *sys.argv[1:]]) if sys.argv else ""
+    """The command that started this process, as a person would type it (``esdh run ...``, also when it was
+    started as ``python -m esdh``)."""
+    if not sys.argv:
+        return ""
+    program = "esdh" if sys.argv[0].endswith(("esdh", "__main__.py")) else sys.argv[0]
+    return " ".join(shlex.quote(a) for a in [program, *sys.argv[1:]])
 
 
 def make_read_only(folder: Path) -> None:
