@@ -370,3 +370,20 @@ def test_a_csv_duckdb_cannot_sniff_is_reported_not_a_crash(tmp_path: Path) -> No
     assert not report.ok
     failed = {c.check for c in report.checks if not c.passed}
     assert "column_present" in failed  # most written columns are missing; the file was still read
+
+
+def test_strict_fails_when_a_rule_is_skipped_and_only_then(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from esdh.cli.main import cli
+
+    runner = CliRunner()
+    library.generate("saas_events", tmp_path / "saas", scale=0.01)
+    lenient = runner.invoke(cli, ["validate", str(tmp_path / "saas"), "--spec", "saas_events"])
+    strict = runner.invoke(cli, ["validate", str(tmp_path / "saas"), "--spec", "saas_events", "--strict"])
+    assert lenient.exit_code == 0 and "skipped" in lenient.output
+    assert strict.exit_code == 1 and "could not be evaluated on this data" in strict.output
+    orders = library.generate("ecommerce_orders", tmp_path / "orders", scale=0.01)
+    assert not validate_data(tmp_path / "orders", orders.plan.dataset).skipped
+    assert runner.invoke(cli, ["validate", str(tmp_path / "orders"), "--spec", "ecommerce_orders",
+                               "--strict"]).exit_code == 0

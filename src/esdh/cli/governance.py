@@ -256,9 +256,12 @@ def report(run: str, against: str | None, registry: Path, as_json: bool, out: Pa
 @click.option("--json", "as_json", is_flag=True, help="print the JSON report")
 @click.option("--report", "report_dir", type=click.Path(path_type=Path),
               help="also write validation.json and validation.html into this folder")
-def validate(data: Path, spec: str, version: str | None, as_json: bool, report_dir: Path | None) -> None:
+@click.option("--strict", is_flag=True,
+              help="also exit 1 when a rule could not be evaluated on the data (it is reported as skipped)")
+def validate(data: Path, spec: str, version: str | None, as_json: bool, report_dir: Path | None,
+             strict: bool) -> None:
     """Check DATA (a folder of CSV or Parquet files, one per table, or one file) against a spec; every
-    failure is reported; exit 1 when any check fails."""
+    failure is reported; exit 1 when any check fails (or, with --strict, when any rule is skipped)."""
     from esdh import library
     from esdh.quality.validate import validate_data
 
@@ -278,6 +281,10 @@ def validate(data: Path, spec: str, version: str | None, as_json: bool, report_d
         for path in written:
             click.echo(f"report: {path}")
     if not result.ok:
+        sys.exit(1)
+    if strict and result.skipped:
+        # A CI job that wants every declared rule answered: a skipped rule is not a passed one.
+        click.echo(f"FAILED (--strict): {len(result.skipped)} rule(s) could not be evaluated on this data", err=True)
         sys.exit(1)
 
 
