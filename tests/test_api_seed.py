@@ -341,3 +341,31 @@ def test_the_largest_request_is_answered(http: httpx.Client) -> None:
     assert body["record_count"] == len(body["persons"]) == 10_000
     assert body["metadata"]["record_count_vehicles"] == 0
     assert len({p["person_id"] for p in body["persons"]}) == 10_000
+
+
+def test_answers_match_the_schema_openapi_derives_from_the_spec(http: httpx.Client) -> None:
+    import jsonschema
+
+    document = http.get("/openapi.json").json()
+    for entity in ("person", "vehicle", "profile", "bundle"):
+        schema = document["paths"][f"/generate/{entity}"]["post"]["responses"]["200"]["content"][
+            "application/json"]["schema"]
+        validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+        for seed in (0, 7, 2**40):
+            answer = post(http, f"/generate/{entity}", {"records": 200, "seed": seed}).json()
+            assert not list(validator.iter_errors(answer)), (entity, seed)
+    persons = document["paths"]["/generate/person"]["post"]["responses"]["200"]["content"]["application/json"][
+        "schema"]["properties"]["persons"]["items"]
+    assert persons["properties"]["lob_type"] == {"type": "string", "enum": ["Personal", "Commercial"]}
+    assert persons["properties"]["address_line_2"]["type"] == ["string", "null"]  # the one nullable address part
+    assert persons["properties"]["date_of_birth"]["format"] == "date"
+    # the schema is strict enough to catch a row that breaks the spec
+    answer = post(http, "/generate/person", {"records": 3, "seed": 1}).json()
+    answer["persons"][2]["lob_type"] = "Hobby"
+    answer["persons"][1]["postal_code"] = "1234"
+    answer["persons"][0]["invented"] = 1
+    problems = {(tuple(e.absolute_path), e.validator) for e in jsonschema.Draft202012Validator(
+        document["paths"]["/generate/person"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    ).iter_errors(answer)}
+    assert problems == {(("persons", 2, "lob_type"), "enum"), (("persons", 1, "postal_code"), "pattern"),
+                        (("persons", 0), "additionalProperties")}

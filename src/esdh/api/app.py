@@ -43,6 +43,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.slots = GenerationSlots(settings.max_concurrent)
     install_error_handlers(app)
     app.include_router(routes_seed.router())
+    routes_seed.document_answers(app)
     app.include_router(routes_v1.router(), prefix="/v1")
     web.mount(app)
     if settings.cors_origins:

@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 import pyarrow as pa
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import (
     BaseModel,
@@ -246,6 +246,28 @@ def plan_steps(dataset: str, seed: int, records: int) -> tuple[str, ...]:
 
 
 ERRORS = errors(401, 413, 422, 429)
+
+
+def document_answers(app: FastAPI) -> None:
+    """Give the /generate/* answers their JSON Schema in /openapi.json, built from the seed dataset's spec
+    when the document is first asked for (building it generates a row of each table: not at start-up)."""
+    from esdh.api.seed_schema import answer_schema, row_schemas
+
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = build()
+            rows = row_schemas(seed_dataset(app.state.settings.seed_dataset))
+            answers = {f"/generate/{entity}": [table] for entity, table in ENDPOINTS.items()}
+            answers["/generate/bundle"] = list(ENTITIES)
+            for path, tables in answers.items():
+                document["paths"][path]["post"]["responses"]["200"] = {
+                    "description": "The rows, with the seed's metadata and the seed used",
+                    "content": {"application/json": {"schema": answer_schema(rows, tables)}}}
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def router() -> APIRouter:
