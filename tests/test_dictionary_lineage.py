@@ -64,7 +64,8 @@ def test_schema_metadata_lists_every_table_and_written_column(run: Result) -> No
     assert policies["annual_premium"]["constraints"] == {"min": 300, "max": 4000}
     persons = meta["tables"]["persons"]["columns"]
     assert persons["date_of_birth"]["type"] == "date"
-    assert persons["date_of_birth"]["constraints"] == {"max": "2010-01-01"}
+    # the declared max, and the min the generator guarantees (85 years before as_of)
+    assert persons["date_of_birth"]["constraints"] == {"min": "1941-01-01", "max": "2010-01-01"}
     assert persons["person_id"] == {"type": "string", "description": "RFC 4122 version-4 UUID",
                                     "nullable": False, "constraints": {"unique": True}}
     assert persons["address_line_2"]["nullable"] is True

@@ -3,8 +3,8 @@
 The answers are rendered as raw JSON bytes (so that they stay byte-equal to the snapshot's JSON), which
 leaves FastAPI nothing to document them from. Their schema is therefore built here from what the spec
 declares: each written column with the JSON type generation gives it, null allowed only where the column
-can hold one, and its declared enum, pattern, lengths and numeric range. Schemathesis checks every answer
-against it, so a row that breaks its spec breaks the API's contract too.
+can hold one, and its enum, pattern, lengths and numeric range (declared, or implied by its generator).
+Schemathesis checks every answer against it, so a row that breaks its spec breaks the API's contract too.
 """
 
 from __future__ import annotations
@@ -41,11 +41,12 @@ def _json_type(arrow: pa.DataType) -> dict[str, Any]:
 
 def column_schema(dataset: Dataset, table: str, column: str, arrow: pa.DataType) -> dict[str, Any]:
     """One written column as JSON Schema: its type, whether it may be null, and its declared check."""
+    from esdh.quality.implied import effective_check
     from esdh.quality.validate import never_null
 
     col = dataset.tables[table].columns[column]
     schema = _json_type(arrow)
-    check = col.check
+    check = effective_check(col, dataset.spec.as_of)  # declared, and what the generator guarantees
     if check is not None:
         if check.enum is not None:
             schema["enum"] = list(check.enum)

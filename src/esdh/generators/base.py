@@ -87,6 +87,11 @@ class Generator(ABC):
         """How many distinct values the generator can produce (None: effectively unbounded)."""
         return None
 
+    def bounds(self, as_of: dt.date) -> dict[str, Any]:
+        """What every value this generator makes satisfies, as ``check`` fields (``min``, ``max``, ``enum``):
+        validation holds data to them as to a declared check. Empty when nothing is guaranteed."""
+        return {}
+
     def can_be_unique(self) -> bool:
         """Whether ``unique: true`` can be guaranteed by construction with these parameters."""
         return self.supports_unique

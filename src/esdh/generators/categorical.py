@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cached_property
 from typing import Any
 
@@ -106,6 +107,9 @@ class Choice(Generator):
 
     def capacity(self) -> int | None:
         return len(self.vocabulary)
+
+    def bounds(self, as_of: dt.date) -> dict[str, Any]:
+        return {"enum": self.vocabulary.to_pylist()}
 
     def _indices(self, options: Options, uniforms: np.ndarray) -> np.ndarray:
         position = {value: i for i, value in enumerate(self.vocabulary.to_pylist())}

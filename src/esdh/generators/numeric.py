@@ -6,10 +6,11 @@ clipping, so there is no spike of values at a bound.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from functools import cached_property
 from types import ModuleType
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -74,6 +75,19 @@ class _Distribution(Generator):
                              self.p.max if self.p.max is not None else np.inf)
         return values
 
+    def bounds(self, as_of: dt.date) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        low, high = self._support
+        if low is not None:
+            found["min"] = int(np.ceil(low)) if self.discrete else _outward(low, self.p.round, np.floor)
+        if high is not None:
+            found["max"] = int(np.floor(high)) if self.discrete else _outward(high, self.p.round, np.ceil)
+        return found
+
+    @property
+    def _support(self) -> tuple[float | None, float | None]:
+        return self.p.min, self.p.max
+
     def generate(self, ctx: Context) -> pa.Array:
         values = self.sample(ctx.stream.uniform(ctx.rows))
         if self.discrete:
@@ -81,6 +95,15 @@ class _Distribution(Generator):
         if self.p.round is not None:
             values = np.round(values, self.p.round)
         return pa.array(values, pa.float64())
+
+
+def _outward(bound: float, decimals: int | None, direction: Any) -> float:
+    """A bound that still holds after values are rounded to ``decimals`` (0.155 rounded to 2 decimals may
+    give 0.15): the bound itself moved outward to that precision."""
+    if decimals is None:
+        return float(bound)
+    scale = 10.0 ** decimals
+    return float(direction(bound * scale) / scale)
 
 
 class UniformParams(_NumericParams):
@@ -123,6 +146,9 @@ class UniformInt(Generator):
 
     def capacity(self) -> int | None:
         return self.p.max - self.p.min + 1
+
+    def bounds(self, as_of: dt.date) -> dict[str, Any]:
+        return {"min": self.p.min, "max": self.p.max}
 
     def generate(self, ctx: Context) -> pa.Array:
         span = self.p.max - self.p.min + 1
@@ -208,6 +234,12 @@ class Beta(_Distribution):
 
     def frozen(self):
         return _stats().beta(a=self.p.a, b=self.p.b, loc=self.p.low, scale=self.p.high - self.p.low)
+
+    @property
+    def _support(self) -> tuple[float | None, float | None]:
+        low, high = self.p.low, self.p.high
+        return (low if self.p.min is None else max(low, self.p.min),
+                high if self.p.max is None else min(high, self.p.max))
 
 
 class PoissonParams(_NumericParams):

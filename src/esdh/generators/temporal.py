@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -47,6 +48,19 @@ class Edge:
     def dependencies(self) -> set[str]:
         return names(self.expression) - {"as_of"} if self.expression else set()
 
+    def constant(self, as_of: dt.date) -> dt.date | None:
+        """The bound's day when it is the same on every row (a date, ``as_of`` or an offset), else None."""
+        if self.literal is not None:
+            return self.literal
+        if self.offset is None:
+            return None
+        amount, unit = self.offset
+        if unit in "dw":
+            return as_of + dt.timedelta(days=amount * (7 if unit == "w" else 1))
+        base = np.asarray([(as_of - _EPOCH).days], dtype=np.int64)
+        months = amount * (12 if unit == "y" else 1)
+        return _EPOCH + dt.timedelta(days=int(shift_months(base, np.asarray([months]))[0]))
+
     def days(self, ctx: Context) -> tuple[np.ndarray | int, np.ndarray | None]:
         """Day numbers (since 1970-01-01) of this bound for the context's rows, and where it is null."""
         if self.literal is not None:
@@ -82,6 +96,21 @@ class _Dated(Generator):
     def dependencies(self) -> set[str]:
         low, high = self.edges
         return low.dependencies() | high.dependencies()
+
+    def bounds(self, as_of: dt.date) -> dict[str, Any]:
+        low, high = (edge.constant(as_of) for edge in self.edges)
+        if low is not None and high is not None and low > high:
+            return {}  # an empty range gives its low day on every row: nothing simple to promise
+        found: dict[str, Any] = {}
+        if low is not None:
+            found["min"] = low
+        if high is not None:
+            found["max"] = self.last_moment(high)
+        return found
+
+    def last_moment(self, day: dt.date) -> dt.date:
+        """The latest value made on ``day``: the day itself for dates."""
+        return day
 
     def weekday_weights(self) -> list[float] | None:
         return self.p.weekday_weights
@@ -160,6 +189,9 @@ class Timestamp(_Dated):
 
     def output_type(self) -> pa.DataType:
         return pa.timestamp("s")
+
+    def last_moment(self, day: dt.date) -> dt.date:
+        return dt.datetime.combine(day, dt.time(23, 59, 59))
 
     def weekday_weights(self) -> list[float] | None:
         if self.p.business_hours and self.p.weekday_weights is None:

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 from esdh.errors import EsdhError
 from esdh.expr import evaluate, names, parse
+from esdh.quality.implied import effective_check
 from esdh.spec.compile import Dataset, TableModel
 
 SAMPLES = 5
@@ -125,6 +126,8 @@ class RowChecks:
         self.rules = [(rule.name, parse(rule.check)) for rule in model.spec.rules
                       if wanted is None or rule.name in wanted]
         self.rule_values = rule_values
+        # declared checks completed with what each generator implies (quality/implied.py)
+        self.column_checks = {name: effective_check(col, as_of) for name, col in model.columns.items()}
 
     def record(self, check: str, column: str | None, ok: pa.Array, values: pa.Array | None, start: int) -> None:
         """Count one check over rows [start, start + len(ok)): ``ok`` is false where a row fails (null passes)."""
@@ -149,14 +152,14 @@ class RowChecks:
         self.check_rules(batch, start, extra)
 
     def check_columns(self, batch: pa.RecordBatch, start: int) -> None:
-        """The declared constraints of every column of the batch (each must be a column of the table)."""
+        """The declared and implied constraints of every column of the batch (each must be a column of the
+        table)."""
         keys = self.not_null
         for name in batch.schema.names:  # hidden columns too: their checks hold as well
-            col = self.model.columns[name]
             values = batch.column(name)
             if name in keys:
                 self._record("not_null", name, pc.is_valid(values), values, start)
-            check = col.check
+            check = self.column_checks[name]
             if check is None:
                 continue
             if check.min is not None:

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from esdh import __version__
 from esdh.plan.planner import Plan
+from esdh.quality.implied import effective_check
 from esdh.spec.compile import Dataset, TableModel
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
@@ -66,7 +67,10 @@ def field_type(type_: pa.DataType) -> str:
     return "any"
 
 
-def _json_value(value: Any) -> Any:
+def json_value(value: Any) -> Any:
+    """A constraint value as JSON: dates and timestamps as ISO text, lists item by item."""
+    if isinstance(value, list):
+        return [json_value(v) for v in value]
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
@@ -85,13 +89,13 @@ def table_schema(dataset: Dataset, model: TableModel, written: WrittenTable,
             constraints["required"] = True
         if col.unique or keys == [col_field.name]:
             constraints["unique"] = True
-        check = col.check
+        check = effective_check(col, dataset.spec.as_of)  # declared, and what the generator guarantees
         if check is not None:
             for key, target in (("min", "minimum"), ("max", "maximum"), ("enum", "enum"), ("pattern", "pattern"),
                                 ("min_length", "minLength"), ("max_length", "maxLength")):
                 value = getattr(check, key)
                 if value is not None:
-                    constraints[target] = [_json_value(v) for v in value] if key == "enum" else _json_value(value)
+                    constraints[target] = json_value(value)
         if constraints:
             entry["constraints"] = constraints
         fields.append(entry)

@@ -8,6 +8,7 @@ holds no time and no random id, so it is byte-identical across runs of the same 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -15,16 +16,20 @@ from typing import Any
 import pyarrow as pa
 
 from esdh.plan.planner import Plan
-from esdh.runs.datapackage import WrittenTable, field_type
+from esdh.quality.implied import effective_check
+from esdh.runs.datapackage import WrittenTable, field_type, json_value
 from esdh.spec.columns import Compiled
 from esdh.spec.compile import Dataset, TableModel
 
 SCHEMA_METADATA = "schema_metadata.json"
 
 
-def column_entry(col: Compiled, type_: pa.DataType, nulls: int, key: bool) -> dict[str, Any]:
-    """Type as in the datapackage, description, nullability and the declared constraints."""
-    constraints: dict[str, Any] = col.check.model_dump(mode="json", exclude_none=True) if col.check else {}
+def column_entry(col: Compiled, type_: pa.DataType, nulls: int, key: bool, as_of: dt.date) -> dict[str, Any]:
+    """Type as in the datapackage, description, nullability and the constraints: declared, and those the
+    generator guarantees (quality/implied.py)."""
+    check = effective_check(col, as_of)
+    constraints: dict[str, Any] = {name: json_value(getattr(check, name)) for name in type(check).model_fields
+                                   if getattr(check, name) is not None} if check else {}
     if col.unique or key:
         constraints["unique"] = True
     return {"type": field_type(type_), "description": col.spec.description,
@@ -34,7 +39,7 @@ def column_entry(col: Compiled, type_: pa.DataType, nulls: int, key: bool) -> di
 def table_entry(dataset: Dataset, model: TableModel, written: WrittenTable, names: set[str]) -> dict[str, Any]:
     keys = model.spec.primary_key_columns
     columns = {f.name: column_entry(model.columns[f.name], f.type, written.null_counts.get(f.name, 0),
-                                    keys == [f.name]) for f in written.schema}
+                                    keys == [f.name], dataset.spec.as_of) for f in written.schema}
     foreign = [{"column": column, "references_table": table, "references_column": target}
                for column, table, target in dataset.foreign_keys(model.name) if table in names]
     return {"row_count": written.rows, "description": model.spec.description, "columns": columns,
