@@ -13,13 +13,13 @@ import json
 import os
 import socket
 import sqlite3
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from esdh import sqlite_store
 from esdh.errors import OutputError, UsageError
 from esdh.processes import pid_alive
 
@@ -118,31 +118,12 @@ class Registry:
 
     def _connect(self) -> sqlite3.Connection:
         self.root.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        con = sqlite_store.connect(self.path, self._prepare, timeout_s=BUSY_TIMEOUT_S)
         con.row_factory = sqlite3.Row
-        con.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        # Switching a new database to WAL takes an exclusive lock, and SQLite answers "database is locked"
-        # at once rather than waiting when several processes create the registry together; such a race is
-        # retried here until the busy timeout, like any other wait for the lock.
-        deadline = time.monotonic() + BUSY_TIMEOUT_S
-        pause = 0.01
-        while True:
-            try:
-                self._prepare(con)
-                return con
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    con.close()
-                    raise
-            except BaseException:
-                con.close()
-                raise
-            time.sleep(pause)
-            pause = min(pause * 2, 0.25)
+        return con
 
     def _prepare(self, con: sqlite3.Connection) -> None:
-        if con.execute("PRAGMA journal_mode").fetchone()[0] != "wal":  # WAL is persistent: set it once
-            con.execute("PRAGMA journal_mode = WAL")
+        sqlite_store.use_wal(con)
         con.execute("PRAGMA synchronous = NORMAL")  # durable at each checkpoint; WAL keeps the file consistent
         con.executescript(SCHEMA)
         found = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
