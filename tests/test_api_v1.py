@@ -280,7 +280,8 @@ def test_generation_slots_are_held_for_the_stream_and_released(registry: Path) -
             client(url) as first, client(url) as second:
         with first.stream("GET", "/v1/datasets/ecommerce_orders/generate", params=params) as response:
             assert response.status_code == 200
-            next(response.iter_bytes())
+            pieces = response.iter_bytes()  # kept: dropping the iterator would close the stream at once
+            next(pieces)
             busy = second.get("/v1/datasets/ecommerce_orders/generate", params={"table": "products"})
             error = envelope(busy, 429, "busy")
             assert busy.headers["retry-after"] == "1" and error["details"] == {"limit": 1}

@@ -39,8 +39,14 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                   redoc_url=None, swagger_ui_oauth2_redirect_url=None, openapi_url="/openapi.json", lifespan=lifespan)
     mount_docs(app)
     app.state.settings = settings
-    app.state.limiter = RateLimiter(settings.rate_limit)
-    app.state.slots = GenerationSlots(settings.max_concurrent)
+    if settings.state_dir is None:
+        app.state.limiter = RateLimiter(settings.rate_limit)
+        app.state.slots = GenerationSlots(settings.max_concurrent)
+    else:  # limits that hold across the processes of the server (esdh serve --workers N)
+        from esdh.api.shared_limits import SharedRateLimiter, SharedSlots
+
+        app.state.limiter = SharedRateLimiter(settings.state_dir, settings.rate_limit)
+        app.state.slots = SharedSlots(settings.state_dir, settings.max_concurrent)
     install_error_handlers(app)
     app.include_router(routes_seed.router())
     routes_seed.document_answers(app)

@@ -32,9 +32,8 @@ def generation_slot(request: Request) -> Iterator[None]:
     """Hold one of the limited generation slots while a non-streaming request computes its answer. Depend on
     it with ``Depends(generation_slot, scope="function")``: the slot is then given back before the answer is
     sent, so a client's next request never finds its own previous one still holding it."""
-    slots = request.app.state.slots
-    slots.acquire()
+    release = request.app.state.slots.acquire()
     try:
         yield
     finally:
-        slots.release()
+        release()

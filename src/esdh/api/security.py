@@ -57,35 +57,52 @@ class RateLimiter:
     def take(self, caller: str) -> None:
         """Spend one token of ``caller``'s bucket; raises 429 with Retry-After when it is empty."""
         now = self.clock()
-        with self.lock:
-            tokens, last = self.buckets.get(caller, (self.capacity, now))
+
+        def spend(tokens: float, last: float) -> tuple[float, float]:
             tokens = min(self.capacity, tokens + (now - last) * self.rate)
             if tokens < 1:
                 wait = math.ceil((1 - tokens) / self.rate)
-                self.buckets[caller] = (tokens, now)
                 raise ApiError(429, f"rate limit of {int(self.capacity)} requests a minute reached; retry in {wait} s",
                                "rate_limited", {"retry_after_seconds": wait}, headers={"Retry-After": str(wait)})
-            self.buckets[caller] = (tokens - 1, now)
+            return tokens - 1, now
+
+        self._exchange(caller, spend)
+
+    def _exchange(self, caller: str, update: Callable[[float, float], tuple[float, float]]) -> None:
+        """Replace ``caller``'s bucket (tokens, time of the last refill) by ``update`` of it, atomically."""
+        with self.lock:
+            self.buckets[caller] = update(*self.buckets.get(caller, (self.capacity, self.clock())))
+
+
+def busy(limit: int) -> ApiError:
+    return ApiError(429, f"{limit} generations are already running; retry shortly", "busy", {"limit": limit},
+                    headers={"Retry-After": "1"})
 
 
 class GenerationSlots:
-    """At most ``limit`` generations at once; one more is refused at once (429), not queued."""
+    """At most ``limit`` generations at once in this process; one more is refused at once (429), not queued.
+    (shared_limits.SharedSlots holds the limit across processes.)"""
 
     def __init__(self, limit: int):
         self.limit = limit
         self.running = 0
         self.lock = threading.Lock()
 
-    def acquire(self) -> None:
+    def acquire(self) -> Callable[[], None]:
+        """Take a slot; returns the function that gives it back (calling it twice is harmless)."""
         with self.lock:
             if self.running >= self.limit:
-                raise ApiError(429, f"{self.limit} generations are already running; retry shortly", "busy",
-                               {"limit": self.limit}, headers={"Retry-After": "1"})
+                raise busy(self.limit)
             self.running += 1
+        given_back = threading.Event()
 
-    def release(self) -> None:
-        with self.lock:
-            self.running = max(0, self.running - 1)
+        def release() -> None:
+            with self.lock:
+                if not given_back.is_set():
+                    given_back.set()
+                    self.running -= 1
+
+        return release
 
 
 class BodyLimit:

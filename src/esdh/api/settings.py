@@ -23,6 +23,8 @@ class ApiSettings(BaseModel):
     threads: int | None = Field(None, ge=1, description="threads running requests; default one per core (min. 2)")
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS; none: closed")
     registry: Path = Field(Path("runs"), description="the run registry the /v1/runs endpoints serve")
+    state_dir: Path | None = Field(None, description="a folder holding the rate limit and the generation slots "
+                                   "for every process that uses it; none: each process has its own")
     seed_dataset: str = Field("insurance", description="the dataset behind the seed's /generate/* endpoints")
     default_seed: int = Field(42, ge=0, description="the seed /generate/* uses when none is given")
     target_records: int = Field(200, ge=1, description="reported by /healthz, as the seed did")
@@ -64,6 +66,8 @@ class ApiSettings(BaseModel):
                     raise UsageError(f"{name} must be a whole number, not {env[name]!r}") from None
         if env.get("ESDH_API_CORS_ORIGINS", "").strip():
             values["cors_origins"] = [o.strip() for o in env["ESDH_API_CORS_ORIGINS"].split(",") if o.strip()]
+        if env.get("ESDH_API_STATE_DIR", "").strip():
+            values["state_dir"] = Path(env["ESDH_API_STATE_DIR"])
         if env.get("ESDH_REGISTRY", "").strip():
             values["registry"] = Path(env["ESDH_REGISTRY"])
         values.update(overrides)

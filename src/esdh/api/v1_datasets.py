@@ -94,8 +94,7 @@ def generate(request: Request, name: Name,
         chunks, media, filename = zip_stream(plan, format), MEDIA_ZIP, f"{name}-{format}.zip"
     else:
         chunks, media, filename = table_stream(plan, table, format), FORMATS[format].mediatype, f"{table}.{extension}"
-    slots = request.app.state.slots
-    slots.acquire()
+    release = request.app.state.slots.acquire()
     headers = {"Content-Disposition": f'attachment; filename="{filename}"', "X-ESDH-Seed": str(plan.seed),
                "X-ESDH-Rows": str(total), "X-ESDH-Version": data.spec.version}
-    return HeldStream(chunks, slots.release, media_type=media, headers=headers)
+    return HeldStream(chunks, release, media_type=media, headers=headers)
