@@ -33,7 +33,9 @@ def serve(host: str, port: int, workers: int, registry: Path) -> None:
     if not settings.keys_required and host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"warning: no API key is configured and the API listens on {host}; set ESDH_API_KEY", err=True)
     made_state = None
-    if workers > 1 and settings.state_dir is None:
+    if workers > 1 and settings.state_dir is None and not _file_locks():
+        click.echo("warning: this platform has no POSIX file locks; each worker keeps its own limits", err=True)
+    elif workers > 1 and settings.state_dir is None:
         # The workers are processes: they share their limits through a folder, made here and removed after
         made_state = tempfile.mkdtemp(prefix="esdh-api-state-")
         os.environ["ESDH_API_STATE_DIR"] = made_state
@@ -44,3 +46,11 @@ def serve(host: str, port: int, workers: int, registry: Path) -> None:
     finally:
         if made_state is not None:
             shutil.rmtree(made_state, ignore_errors=True)
+
+
+def _file_locks() -> bool:
+    try:
+        import fcntl  # noqa: F401
+    except ImportError:
+        return False
+    return True
