@@ -114,3 +114,26 @@ def test_external_data_outside_the_generator_is_reported(tmp_path: Path) -> None
     assert failed["claims", "status", "enum"].samples == [{"row": 4, "value": "Lost in the post"}]
     assert failed["policies", "effective_date", "min"].samples == [{"row": 7, "value": "2019-05-01"}]
     assert not report.ok
+    # the report says what was expected, and that the spec's generator, not a check: block, implies it
+    status = failed["claims", "status", "enum"].as_dict()
+    assert (status["expected"], status["implied"]) == (["Open", "Closed", "Denied", "Under Review"], True)
+    assert (failed["policies", "effective_date", "min"].as_dict()["expected"]) == "2024-07-01"
+    declared = next(c for c in report.checks if (c.table, c.column, c.check) == ("persons", "date_of_birth", "max"))
+    assert (declared.as_dict()["expected"], declared.as_dict()["implied"]) == ("2010-01-01", False)
+    assert ("claims.status: enum (one of ['Open', 'Closed', 'Denied', 'Under Review'], implied by the generator): "
+            "1 of") in report.text()
+    report.write(tmp_path / "report")
+    page = (tmp_path / "report" / "validation.html").read_text(encoding="utf-8")
+    assert "(at least 2024-07-01, implied by the generator)" in page
+
+
+def test_generation_failure_names_the_bound(tmp_path: Path) -> None:
+    from esdh.quality.checks import CheckFailed
+
+    spec = SPEC.replace("capped: {generator: uniform_int, min: 0, max: 100, check: {max: 50}}",
+                        "capped: {generator: uniform_int, min: 0, max: 100, check: {max: 50}}\n"
+                        "      worded: {generator: choice, values: [a, b], check: {enum: [a]}}")
+    with pytest.raises(CheckFailed) as failed:
+        library.generate(library.load(spec), tmp_path / "out", rows={"items": 500})
+    message = str(failed.value)
+    assert "items.capped: max (at most 50): " in message and "items.worded: enum (one of ['a']): " in message

@@ -272,9 +272,10 @@ def validate(data: Path, spec: str, version: str | None, as_json: bool, report_d
     else:
         checks = [c.as_dict() for c in result.checks]
         failed = [c for c in checks if c["failed"]]
-        for check in failed:
-            click.echo(f"FAIL {check['table']}.{check['column'] or '*'}: {check['check']}: {check['failed']:,} of "
-                       f"{check['evaluated']:,} fail ({check['success_percent']}% pass); e.g. {check['samples'][:3]}")
+        for check, found in zip(failed, [c for c in result.checks if c.failed], strict=True):
+            click.echo(f"FAIL {check['table']}.{check['column'] or '*'}: {check['check']}{found.expectation}: "
+                       f"{check['failed']:,} of {check['evaluated']:,} fail ({check['success_percent']}% pass); "
+                       f"e.g. {check['samples'][:3]}")
         for skipped in result.as_dict().get("skipped", []):
             click.echo(f"skipped {skipped.get('table')}: {skipped.get('check')}: {skipped.get('reason')}")
         click.echo(f"{'ok' if result.ok else 'FAILED'}: {len(checks) - len(failed)} of {len(checks)} checks pass")

@@ -155,7 +155,7 @@ def write_partition(plan: Plan, part: Part, job: Job, progress: ChunkProgress | 
     result.files = commit_all(outputs)
     result.null_counts = {name: result.null_counts.get(name, 0) for name in schema.names}
     result.blocks = fingerprint.finish()
-    result.checks = [asdict(r) for r in (checks.results.values() if checks is not None else [])]
+    result.checks = [r.state() for r in (checks.results.values() if checks is not None else [])]
     return result
 
 
@@ -165,7 +165,8 @@ def merge_checks(parts: list[PartResult], samples: int) -> list[CheckResult]:
     for part in parts:
         for data in part.checks:
             key = (data["check"], data["column"])
-            result = merged.setdefault(key, CheckResult(data["table"], data["check"], data["column"]))
+            result = merged.setdefault(key, CheckResult(data["table"], data["check"], data["column"],
+                                                        expected=data["expected"], implied=data["implied"]))
             result.evaluated += data["evaluated"]
             result.failed += data["failed"]
             result.samples += data["samples"][: max(0, samples - len(result.samples))]

@@ -8,8 +8,8 @@ written files, so memory stays bounded. Every failure is collected; nothing stop
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -19,8 +19,9 @@ import pyarrow.compute as pc
 
 from esdh.errors import EsdhError
 from esdh.expr import evaluate, names, parse
-from esdh.quality.implied import effective_check
+from esdh.quality.implied import effective_check, implied_fields
 from esdh.spec.compile import Dataset, TableModel
+from esdh.spec.model import Check
 
 SAMPLES = 5
 
@@ -33,15 +34,37 @@ class CheckResult:
     evaluated: int = 0
     failed: int = 0
     samples: list[dict[str, Any]] = field(default_factory=list)
+    expected: Any = None  # the bound, values or pattern of a column check
+    implied: bool = False  # the bound comes from the column's generator, not from a declared check
 
     @property
     def passed(self) -> bool:
         return self.failed == 0
 
+    @property
+    def expectation(self) -> str:
+        """What a column check asks for, in words: `` (at most 90)``, `` (one of [...], implied by the generator)``."""
+        return f" ({expectation(self.check, self.expected, self.implied)})" if self.expected is not None else ""
+
+    def state(self) -> dict[str, Any]:
+        """Every field, as JSON (a partition's results travel between processes and into the resume journal)."""
+        return {**asdict(self), "expected": _plain(self.expected)}
+
     def as_dict(self) -> dict[str, Any]:
         rate = 100.0 if not self.evaluated else round(100.0 * (self.evaluated - self.failed) / self.evaluated, 4)
-        return {"table": self.table, "column": self.column, "check": self.check, "evaluated": self.evaluated,
-                "failed": self.failed, "success_percent": rate, "samples": self.samples}
+        found = {"table": self.table, "column": self.column, "check": self.check, "evaluated": self.evaluated,
+                 "failed": self.failed, "success_percent": rate, "samples": self.samples}
+        if self.expected is not None:
+            found["expected"] = _plain(self.expected)
+            found["implied"] = self.implied
+        return found
+
+
+def expectation(check: str, expected: Any, implied: bool) -> str:
+    """A column check's bound, values or pattern in words, and whether the generator implies it."""
+    words = {"min": "at least {}", "max": "at most {}", "enum": "one of {}", "pattern": "matching {}",
+             "min_length": "at least {} characters", "max_length": "at most {} characters"}
+    return words.get(check, "{}").format(_plain(expected)) + (", implied by the generator" if implied else "")
 
 
 class CheckFailed(EsdhError):
@@ -49,14 +72,16 @@ class CheckFailed(EsdhError):
 
     def __init__(self, failures: list[CheckResult]):
         self.failures = failures
-        lines = [f"  {f.table}.{f.column or '*'}: {f.check}: {f.failed:,} of {f.evaluated:,} rows fail"
-                 f" (e.g. {f.samples[:2]})" for f in failures]
+        lines = [f"  {f.table}.{f.column or '*'}: {f.check}{f.expectation}: {f.failed:,} of {f.evaluated:,} rows "
+                 f"fail (e.g. {f.samples[:2]})" for f in failures]
         super().__init__("generated data does not satisfy its spec:\n" + "\n".join(lines))
 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
     return value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
 
 
@@ -110,6 +135,23 @@ def _convert_halves(values: pa.Array, type_: pa.DataType) -> pa.Array:
                              _convert_halves(values.slice(middle), type_)])
 
 
+def _column_tests(check: Check, values: pa.Array) -> Iterator[tuple[str, pa.Array]]:
+    """Each field of a column check that is set, and where the values pass it (null where a value is null)."""
+    if check.min is not None:
+        yield "min", pc.greater_equal(values, _coerce(check.min, values.type))
+    if check.max is not None:
+        yield "max", pc.less_equal(values, _coerce(check.max, values.type))
+    if check.enum is not None:
+        allowed = pa.array(check.enum).cast(values.type)
+        yield "enum", pc.or_kleene(pc.is_in(values, value_set=allowed), pc.is_null(values))  # nulls pass
+    if check.pattern is not None:
+        yield "pattern", pc.match_substring_regex(values, f"^(?:{check.pattern})$")
+    if check.min_length is not None:
+        yield "min_length", pc.greater_equal(pc.utf8_length(values), check.min_length)
+    if check.max_length is not None:
+        yield "max_length", pc.less_equal(pc.utf8_length(values), check.max_length)
+
+
 class RowChecks:
     """Declared per-row constraints of one table, accumulated chunk by chunk."""
 
@@ -128,13 +170,19 @@ class RowChecks:
         self.rule_values = rule_values
         # declared checks completed with what each generator implies (quality/implied.py)
         self.column_checks = {name: effective_check(col, as_of) for name, col in model.columns.items()}
+        self.implied_fields = {name: implied_fields(col, as_of) for name, col in model.columns.items()}
 
     def record(self, check: str, column: str | None, ok: pa.Array, values: pa.Array | None, start: int) -> None:
         """Count one check over rows [start, start + len(ok)): ``ok`` is false where a row fails (null passes)."""
         self._record(check, column, ok, values, start)
 
-    def _record(self, check: str, column: str | None, ok: pa.Array, values: pa.Array | None, start: int) -> None:
-        result = self.results.setdefault((check, column), CheckResult(self.model.name, check, column))
+    def _record(self, check: str, column: str | None, ok: pa.Array, values: pa.Array | None, start: int,
+                expected: Any = None) -> None:
+        result = self.results.get((check, column))
+        if result is None:
+            implied = column is not None and check in self.implied_fields.get(column, ())
+            result = self.results[check, column] = CheckResult(self.model.name, check, column, expected=expected,
+                                                               implied=implied)
         valid = pc.fill_null(ok, True)
         result.evaluated += len(ok)
         bad = np.flatnonzero(~valid.to_numpy(zero_copy_only=False))
@@ -162,23 +210,8 @@ class RowChecks:
             check = self.column_checks[name]
             if check is None:
                 continue
-            if check.min is not None:
-                self._record("min", name, pc.greater_equal(values, _coerce(check.min, values.type)), values, start)
-            if check.max is not None:
-                self._record("max", name, pc.less_equal(values, _coerce(check.max, values.type)), values, start)
-            if check.enum is not None:
-                allowed = pa.array(check.enum).cast(values.type)
-                ok = pc.or_kleene(pc.is_in(values, value_set=allowed), pc.is_null(values))  # nulls pass
-                self._record("enum", name, ok, values, start)
-            if check.pattern is not None:
-                ok = pc.match_substring_regex(values, f"^(?:{check.pattern})$")
-                self._record("pattern", name, ok, values, start)
-            if check.min_length is not None:
-                self._record("min_length", name, pc.greater_equal(pc.utf8_length(values), check.min_length),
-                             values, start)
-            if check.max_length is not None:
-                self._record("max_length", name, pc.less_equal(pc.utf8_length(values), check.max_length),
-                             values, start)
+            for kind, ok in _column_tests(check, values):
+                self._record(kind, name, ok, values, start, expected=getattr(check, kind))
 
     def check_rules(self, batch: pa.RecordBatch, start: int, extra: Any = None,
                     only: Iterable[str] | None = None) -> None:

@@ -35,6 +35,12 @@ def implied(col: Compiled, as_of: dt.date) -> dict[str, Any]:
     return {k: v for k, v in found.items() if k in ("min", "max")}
 
 
+def implied_fields(col: Compiled, as_of: dt.date) -> set[str]:
+    """The check fields of the column that come from its generator (those its spec does not declare)."""
+    declared = col.check
+    return {name for name in implied(col, as_of) if declared is None or getattr(declared, name) is None}
+
+
 def effective_check(col: Compiled, as_of: dt.date) -> Check | None:
     """The column's declared check completed with what its generator implies (declared fields win)."""
     declared = col.check

@@ -7,6 +7,7 @@ import json
 from html import escape
 from typing import Any
 
+from esdh.quality.checks import expectation
 from esdh.reports.page import page, verdict_badge
 
 ORDER = ("row", "file", "line", "value", "first_row", "count")  # sample keys, in this order where present
@@ -41,7 +42,9 @@ def _checks(checks: list[dict[str, Any]]) -> str:
 def _samples(check: dict[str, Any]) -> str:
     samples = check.get("samples") or []
     where = f"{check['table']}.{check.get('column') or '*'}"
-    head = (f'<h3>{escape(where)}: <code>{escape(check["check"])}</code> — {check["failed"]:,} of '
+    wanted = (f' <span class="expected">({escape(expectation(check["check"], check["expected"], check["implied"]))})'
+              "</span>" if check.get("expected") is not None else "")
+    head = (f'<h3>{escape(where)}: <code>{escape(check["check"])}</code>{wanted} — {check["failed"]:,} of '
             f'{check["evaluated"]:,} fail</h3>')
     if not samples:
         return head

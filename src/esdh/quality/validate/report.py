@@ -67,7 +67,8 @@ class ValidationReport:
                 f"{summary['evaluated_rows']:,} rows" + (f", {len(self.skipped)} skipped" if self.skipped else ""))
         lines = [("ok: " if self.ok else "failed: ") + head]
         for r in self.failures:
-            lines.append(f"  {r.table}.{r.column or '*'}: {r.check}: {r.failed:,} of {r.evaluated:,} fail"
+            lines.append(f"  {r.table}.{r.column or '*'}: {r.check}{r.expectation}: {r.failed:,} of {r.evaluated:,} "
+                         "fail"
                          + (f" (e.g. {r.samples[:3]})" if r.samples else ""))
         lines += [f"  skipped {s['table']}: {s['check']}: {s['reason']}" for s in self.skipped]
         if self.ignored:
