@@ -262,8 +262,11 @@ def test_the_demo_log_is_rotated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_ctrl_c_or_sigterm_stops_the_api_it_started(tmp_path: Path, sig: signal.Signals) -> None:
     root = tmp_path / "demo"
+    # As in a terminal, Ctrl-C acts on the demo: when the tests run as a background job of a shell, SIGINT is
+    # ignored and that would be inherited (a shell ignores SIGINT in its background jobs without job control)
     demo = subprocess.Popen([sys.executable, "-m", "esdh", "demo", "--root", str(root)], env=_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 60
         while not (root / PID_FILE).exists():  # the API has been started
