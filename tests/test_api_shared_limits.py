@@ -72,6 +72,17 @@ def test_rate_limit_buckets_are_shared(tmp_path: Path) -> None:
         other.take("key-a")
 
 
+def test_a_clock_that_went_back_never_locks_a_caller_out(tmp_path: Path) -> None:
+    """A state folder kept across a reboot holds times of the monotonic clock from before it restarted."""
+    before = SharedRateLimiter(tmp_path, 6, clock=lambda: 9_000_000.0)
+    before.take("key-a")
+    after = SharedRateLimiter(tmp_path, 6, clock=lambda: 50.0)
+    for _ in range(5):  # the 5 tokens left are still there, not minus months of refill
+        after.take("key-a")
+    with pytest.raises(ApiError):
+        after.take("key-a")
+
+
 def test_settings_read_the_state_folder(tmp_path: Path) -> None:
     assert ApiSettings.from_env({"ESDH_API_STATE_DIR": str(tmp_path)}).state_dir == tmp_path
     assert ApiSettings.from_env({}).state_dir is None

@@ -59,7 +59,8 @@ class RateLimiter:
         now = self.clock()
 
         def spend(tokens: float, last: float) -> tuple[float, float]:
-            tokens = min(self.capacity, tokens + (now - last) * self.rate)
+            # a clock that went back (a state folder kept across a reboot: monotonic time restarts) refills nothing
+            tokens = min(self.capacity, tokens + max(0.0, now - last) * self.rate)
             if tokens < 1:
                 wait = math.ceil((1 - tokens) / self.rate)
                 raise ApiError(429, f"rate limit of {int(self.capacity)} requests a minute reached; retry in {wait} s",
