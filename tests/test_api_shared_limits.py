@@ -136,6 +136,7 @@ def test_two_workers_hold_one_limit_together(two_workers) -> None:
     base, workers = two_workers
     assert len(workers) >= 2  # uvicorn's worker processes (and its process manager's helpers, if any)
     params = {"format": "ndjson", "table": "customers", "rows": "customers=900000"}
+    started = time.monotonic()
     with httpx.Client(base_url=base, timeout=60) as streaming, \
             streaming.stream("GET", "/v1/datasets/ecommerce_orders/generate", params=params) as response:
         assert response.status_code == 200
@@ -145,8 +146,12 @@ def test_two_workers_hold_one_limit_together(two_workers) -> None:
         answers = [httpx.post(f"{base}/generate/person", json={"records": 1}, timeout=30) for _ in range(8)]
     assert [a.status_code for a in answers] == [429] * 8, [a.text[:80] for a in answers]
     assert {a.json()["error"]["code"] for a in answers} == {"busy"}
-    # 20 requests a minute for the whole server: the stream and the 8 above took 9 tokens, 11 are left (and one
-    # more comes back every 3 s); per-process buckets would have let about 30 of these 20 + 9 through
+    # 20 requests a minute for the whole server: the stream and the 8 above took 9 tokens, 11 are left, and one
+    # more comes back every 3 s. Per-process buckets (20 each, 40 in all) would let all 20 of these through.
     statuses = [httpx.get(f"{base}/v1/datasets", timeout=30).status_code for _ in range(20)]
-    assert 11 <= statuses.count(200) <= 13, statuses
-    assert statuses[-1] == 429
+    elapsed = time.monotonic() - started
+    admitted = statuses.count(200)
+    assert set(statuses) <= {200, 429}
+    assert 11 <= admitted <= 11 + int(elapsed / 3) + 1, (admitted, elapsed)
+    if elapsed < 20:  # on a machine so slow that the bucket refills that much, the two cannot be told apart
+        assert admitted < 20, (admitted, elapsed)
