@@ -63,15 +63,9 @@ class Edge:
 
     def days(self, ctx: Context) -> tuple[np.ndarray | int, np.ndarray | None]:
         """Day numbers (since 1970-01-01) of this bound for the context's rows, and where it is null."""
-        if self.literal is not None:
-            return (self.literal - _EPOCH).days, None
-        if self.offset is not None:
-            amount, unit = self.offset
-            base = np.asarray([(ctx.as_of - _EPOCH).days], dtype=np.int64)
-            if unit in "dw":
-                return int(base[0] + amount * (7 if unit == "w" else 1)), None
-            months = amount * (12 if unit == "y" else 1)
-            return int(shift_months(base, np.asarray([months]))[0]), None
+        day = self.constant(ctx.as_of)  # the same day that bounds() promises
+        if day is not None:
+            return (day - _EPOCH).days, None
         as_of = pa.scalar(ctx.as_of, pa.date32())
         value = evaluate(self.expression, lambda n: as_of if n == "as_of" else ctx.values(n))
         days = pc.cast(pc.cast(value, pa.date32()), pa.int32())
