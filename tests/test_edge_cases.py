@@ -177,7 +177,7 @@ def test_null_date_bound_gives_a_null_date_and_checks_on_hidden_columns_hold(tmp
         """)
     rows = library.table(text, "t").to_pylist()
     assert all((r["start"] is None) == (r["end"] is None) for r in rows)
-    from esdh.quality.checks import CheckFailed
+    from esdh.checks.results import CheckFailed
 
     with pytest.raises(CheckFailed, match=r"t.secret: max"):
         library.generate(text, tmp_path / "o")

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from esdh import library
-from esdh.quality.implied import effective_check, implied
+from esdh.checks.implied import effective_check, implied
 from esdh.quality.validate import validate_data
 
 SPEC = """
@@ -128,7 +128,7 @@ def test_external_data_outside_the_generator_is_reported(tmp_path: Path) -> None
 
 
 def test_generation_failure_names_the_bound(tmp_path: Path) -> None:
-    from esdh.quality.checks import CheckFailed
+    from esdh.checks.results import CheckFailed
 
     spec = SPEC.replace("capped: {generator: uniform_int, min: 0, max: 100, check: {max: 50}}",
                         "capped: {generator: uniform_int, min: 0, max: 100, check: {max: 50}}\n"

@@ -18,10 +18,10 @@ import pytest
 from click.testing import CliRunner
 
 from esdh import library
+from esdh.checks.results import CheckFailed
 from esdh.cli.main import cli
 from esdh.engine import executors
 from esdh.errors import OutputError, UsageError
-from esdh.quality.checks import CheckFailed
 from esdh.runs.datapackage import sha256_file
 
 s3fs = pytest.importorskip("s3fs", reason="needs the s3 extra")

@@ -15,8 +15,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from esdh.checks.results import CheckFailed
 from esdh.cli.main import cli
-from esdh.quality.checks import CheckFailed
 from esdh.runs.registry import Registry
 from esdh.runs.run import run_generated
 from esdh.runs.verify import verify_run

@@ -17,12 +17,12 @@ import pytest
 from click.testing import CliRunner
 
 from esdh import library
+from esdh.checks.keys import file_relation, key_checks
 from esdh.cli.main import cli
 from esdh.engine.fingerprint import BLOCK
 from esdh.engine.recipe import Recipe
 from esdh.errors import OutputError, UsageError
 from esdh.packs import pack_names
-from esdh.quality.checks import file_relation, key_checks
 from esdh.runs.datapackage import sha256_file
 from esdh.runs.partial import PartialRun
 

@@ -14,9 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from esdh import library
+from esdh.checks.results import CheckResult
 from esdh.errors import UsageError
 from esdh.packs import pack_names
-from esdh.quality.checks import CheckResult
 from esdh.quality.validate import ValidationReport, never_null, validate_data
 from tests.browser import browser_page
 

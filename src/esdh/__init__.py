@@ -1,3 +1,5 @@
 """ESDH: governed, deterministic, relationally coherent synthetic data from declarative YAML specs."""
 
-__version__ = "0.1.0"
+from esdh.version import __version__
+
+__all__ = ["__version__"]

@@ -8,11 +8,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from esdh import __version__
 from esdh.api.access_log import AccessLog
 from esdh.api.errors import install_error_handlers
 from esdh.api.security import BodyLimit, GenerationSlots, RateLimiter
 from esdh.api.settings import ApiSettings
+from esdh.version import __version__
 
 DESCRIPTION = """Governed, deterministic, relationally coherent synthetic data.
 

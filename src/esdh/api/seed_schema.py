@@ -41,7 +41,7 @@ def _json_type(arrow: pa.DataType) -> dict[str, Any]:
 
 def column_schema(dataset: Dataset, table: str, column: str, arrow: pa.DataType) -> dict[str, Any]:
     """One written column as JSON Schema: its type, whether it may be null, and its declared check."""
-    from esdh.quality.implied import effective_check
+    from esdh.checks.implied import effective_check
     from esdh.quality.validate import never_null
 
     col = dataset.tables[table].columns[column]

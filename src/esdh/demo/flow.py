@@ -168,7 +168,7 @@ class _State:
         event("demo.step", step=self.step, seconds=seconds, metric=metric)
 
     def diagnostics(self, exc: BaseException) -> dict[str, Any]:
-        import esdh
+        from esdh.version import __version__
 
         api = self.api
         tail: list[str] = []
@@ -182,7 +182,7 @@ class _State:
                 "api_pid": api.pid if api else None, "api_exit_code": self.api_exit_code,
                 "api_log": str(api.log_path) if api else None, "api_log_tail": tail,
                 "timings": self.timings, "python_version": platform.python_version(),
-                "esdh_version": esdh.__version__, "platform": platform.platform()}
+                "esdh_version": __version__, "platform": platform.platform()}
 
 
 def run_demo(options: DemoOptions, echo: Echo = print) -> DemoResult:

@@ -12,6 +12,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from esdh.checks.keys import file_relation, key_checks
+from esdh.checks.results import SAMPLES, CheckFailed, CheckResult
 from esdh.defaults import DEFAULT_PART_ROWS
 from esdh.engine.executors import Engine, LocalEngine
 from esdh.engine.fingerprint import Fingerprint, combine, is_text
@@ -28,7 +30,6 @@ from esdh.engine.recipe import Recipe
 from esdh.errors import UsageError
 from esdh.logs import event
 from esdh.plan.planner import Plan
-from esdh.quality.checks import SAMPLES, CheckFailed, CheckResult, file_relation, key_checks
 from esdh.runs.datapackage import PartFile, WrittenTable, build_manifest, write_manifest
 from esdh.runs.folder import MANIFEST
 from esdh.runs.objectstore import StoreRun

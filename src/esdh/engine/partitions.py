@@ -16,11 +16,12 @@ from typing import Any
 
 import numpy as np
 
+from esdh.checks.results import CheckResult
+from esdh.checks.rows import RowChecks
 from esdh.engine.fingerprint import BLOCK, BlockDigests, Fingerprint
 from esdh.engine.frame import Frame
 from esdh.errors import UsageError
 from esdh.plan.planner import Plan
-from esdh.quality.checks import CheckResult, RowChecks
 from esdh.sinks.files import FORMATS
 from esdh.sinks.storage import commit_all, open_output
 

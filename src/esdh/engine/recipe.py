@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from esdh import __version__
 from esdh.errors import EsdhError
 from esdh.plan.planner import Plan, build_plan
+from esdh.version import __version__
 
 _PLANS: dict[str, Plan] = {}  # per process: rebuilt plans by recipe key
 

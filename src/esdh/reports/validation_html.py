@@ -7,7 +7,7 @@ import json
 from html import escape
 from typing import Any
 
-from esdh.quality.checks import expectation
+from esdh.checks.results import expectation
 from esdh.reports.page import page, verdict_badge
 
 ORDER = ("row", "file", "line", "value", "first_row", "count")  # sample keys, in this order where present

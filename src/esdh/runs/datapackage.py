@@ -12,10 +12,10 @@ from typing import Any
 
 import pyarrow as pa
 
-from esdh import __version__
+from esdh.checks.implied import effective_check
 from esdh.plan.planner import Plan
-from esdh.quality.implied import effective_check
 from esdh.spec.compile import Dataset, TableModel
+from esdh.version import __version__
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 FORMAT_VERSION = 2  # 2: tables may be written as part files (path is then a list)

@@ -12,9 +12,9 @@ import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from esdh import __version__
-from esdh.quality.checks import CheckResult
+from esdh.checks.results import CheckResult
 from esdh.runs.datapackage import WrittenTable, field_type
+from esdh.version import __version__
 
 if TYPE_CHECKING:
     from esdh.runs.lineage import LineageRecorder

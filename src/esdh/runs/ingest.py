@@ -14,9 +14,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from esdh.checks.keys import file_relation
 from esdh.errors import UsageError
 from esdh.logs import event, run_context
-from esdh.quality.checks import file_relation
 from esdh.runs.datapackage import PROFILE, field_type, sha256_file, versions, write_manifest
 from esdh.runs.folder import MANIFEST
 from esdh.runs.registry import Registry

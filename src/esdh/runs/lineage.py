@@ -25,9 +25,9 @@ from typing import Any
 
 import yaml
 
+from esdh.checks.results import CheckResult
 from esdh.errors import UsageError
 from esdh.plan.planner import Plan
-from esdh.quality.checks import CheckResult
 from esdh.runs.datapackage import WrittenTable, sha256_file
 from esdh.runs.dictionary import SCHEMA_METADATA
 from esdh.runs.events import run_event

@@ -31,13 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from esdh import __version__
 from esdh.errors import OutputError, UsageError
 from esdh.logs import event, run_context
 from esdh.runs.datapackage import file_resource, sha256_file, write_manifest
 from esdh.runs.folder import MANIFEST
 from esdh.runs.lineage import EVENTS
 from esdh.runs.registry import Registry, RunRecord
+from esdh.version import __version__
 
 REPORTS = "reports"
 META = ".meta"

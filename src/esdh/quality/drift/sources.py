@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from esdh.checks.keys import file_relation
 from esdh.errors import UsageError
-from esdh.quality.checks import file_relation
 from esdh.runs.datapackage import read_manifest
 
 FORMAT_PREFERENCE = ("parquet", "csv", "ndjson", "json")

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from esdh.quality.checks import SAMPLES, CheckResult, _plain, key_checks
+from esdh.checks.keys import key_checks
+from esdh.checks.results import SAMPLES, CheckResult, plain
 from esdh.quality.validate.hidden import lookup_table
 from esdh.quality.validate.read import typed_batches
 from esdh.quality.validate.sql import positions, quote
@@ -50,7 +51,7 @@ def orphans(run: Validation, result: CheckResult) -> list[dict[str, Any]]:
             rows = sorted(run.con.sql(f"SELECT c.pos, c.k FROM esdh_chunk c ANTI JOIN {known} l ON c.k = l.k "
                                       f"WHERE c.k IS NOT NULL ORDER BY c.pos LIMIT {SAMPLES - len(samples)}"
                                       ).fetchall())
-        samples += [{"row": start + pos, "value": _plain(value)} for pos, value in rows]
+        samples += [{"row": start + pos, "value": plain(value)} for pos, value in rows]
         if len(samples) >= SAMPLES:
             break
     return samples
@@ -73,7 +74,7 @@ def duplicates(run: Validation, result: CheckResult, source: str) -> list[dict[s
             rows = sorted(run.con.sql(f"SELECT c.esdh_pos, d.n, {', '.join(f'c.{quote(c)}' for c in columns)} "
                                       f"FROM esdh_chunk c JOIN {name} d ON {on}").fetchall(), key=lambda r: r[0])
         for pos, count, *values in rows:
-            key = tuple(_plain(v) for v in values)
+            key = tuple(plain(v) for v in values)
             if key not in first:
                 first[key] = start + pos
             elif len(samples) < SAMPLES:

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from esdh.quality.checks import CheckResult, convert
+from esdh.checks.results import CheckResult
+from esdh.checks.rows import convert
 from esdh.quality.validate.files import TableData, relative
 from esdh.quality.validate.kinds import kind
 from esdh.quality.validate.sql import json_source, quote, sql_list

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from esdh.quality.checks import CheckResult
+from esdh.checks.results import CheckResult
 from esdh.spec.compile import Dataset
 
 REPORT_VERSION = 1

@@ -8,8 +8,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from esdh.checks.results import SAMPLES, CheckResult
+from esdh.checks.rows import RowChecks
 from esdh.errors import EsdhError
-from esdh.quality.checks import SAMPLES, CheckResult, RowChecks
 from esdh.quality.validate.files import TableData
 from esdh.quality.validate.hidden import Derived
 from esdh.quality.validate.nulls import never_null

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from esdh.checks.results import CheckResult
 from esdh.errors import UsageError
-from esdh.quality.checks import CheckResult
 from esdh.quality.validate.files import TableData, find_tables, relative
 from esdh.quality.validate.keys import check_keys
 from esdh.quality.validate.kinds import expected_types

@@ -1,88 +1,20 @@
-"""Check generated data against its spec: declared constraints, rules, keys and foreign keys.
-
-Row-level checks (ranges, enums, patterns, lengths, rules, non-null keys) run on each chunk as it is
-written. Set-level checks (uniqueness, primary keys, foreign keys) run afterwards in DuckDB over the
-written files, so memory stays bounded. Every failure is collected; nothing stops at the first.
-"""
+"""Row-level checks of one table, evaluated chunk by chunk: declared constraints, implied bounds and rules."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
-from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from esdh.errors import EsdhError
+from esdh.checks.implied import effective_check, implied_fields
+from esdh.checks.results import SAMPLES, CheckResult, plain
 from esdh.expr import evaluate, names, parse
-from esdh.quality.implied import effective_check, implied_fields
-from esdh.spec.compile import Dataset, TableModel
+from esdh.spec.compile import TableModel
 from esdh.spec.model import Check
-
-SAMPLES = 5
-
-
-@dataclass
-class CheckResult:
-    table: str
-    check: str
-    column: str | None = None
-    evaluated: int = 0
-    failed: int = 0
-    samples: list[dict[str, Any]] = field(default_factory=list)
-    expected: Any = None  # the bound, values or pattern of a column check
-    implied: bool = False  # the bound comes from the column's generator, not from a declared check
-
-    @property
-    def passed(self) -> bool:
-        return self.failed == 0
-
-    @property
-    def expectation(self) -> str:
-        """What a column check asks for, in words: `` (at most 90)``, `` (one of [...], implied by the generator)``."""
-        return f" ({expectation(self.check, self.expected, self.implied)})" if self.expected is not None else ""
-
-    def state(self) -> dict[str, Any]:
-        """Every field, as JSON (a partition's results travel between processes and into the resume journal)."""
-        return {**asdict(self), "expected": _plain(self.expected)}
-
-    def as_dict(self) -> dict[str, Any]:
-        rate = 100.0 if not self.evaluated else round(100.0 * (self.evaluated - self.failed) / self.evaluated, 4)
-        found = {"table": self.table, "column": self.column, "check": self.check, "evaluated": self.evaluated,
-                 "failed": self.failed, "success_percent": rate, "samples": self.samples}
-        if self.expected is not None:
-            found["expected"] = _plain(self.expected)
-            found["implied"] = self.implied
-        return found
-
-
-def expectation(check: str, expected: Any, implied: bool) -> str:
-    """A column check's bound, values or pattern in words, and whether the generator implies it."""
-    words = {"min": "at least {}", "max": "at most {}", "enum": "one of {}", "pattern": "matching {}",
-             "min_length": "at least {} characters", "max_length": "at most {} characters"}
-    return words.get(check, "{}").format(_plain(expected)) + (", implied by the generator" if implied else "")
-
-
-class CheckFailed(EsdhError):
-    """Generated data broke its own spec; the output is not published."""
-
-    def __init__(self, failures: list[CheckResult]):
-        self.failures = failures
-        lines = [f"  {f.table}.{f.column or '*'}: {f.check}{f.expectation}: {f.failed:,} of {f.evaluated:,} rows "
-                 f"fail (e.g. {f.samples[:2]})" for f in failures]
-        super().__init__("generated data does not satisfy its spec:\n" + "\n".join(lines))
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
 
 
 def _coerce(bound: Any, type_: pa.DataType) -> pa.Scalar:
@@ -190,7 +122,7 @@ class RowChecks:
         for index in bad[: max(0, SAMPLES - len(result.samples))]:
             sample = {"row": int(start + index)}
             if values is not None:
-                sample["value"] = _plain(values[int(index)].as_py())
+                sample["value"] = plain(values[int(index)].as_py())
             result.samples.append(sample)
 
     def update(self, batch: pa.RecordBatch, start: int, extra: Any = None) -> None:
@@ -244,63 +176,3 @@ class RowChecks:
                     values = pa.StructArray.from_arrays(
                         [a if isinstance(a, pa.Array) else pa.repeat(a, batch.num_rows) for a in arrays], names=read)
             self._record(f"rule:{rule_name}", None, ok, values, start)
-
-
-def key_checks(con: Any, dataset: Dataset, sources: dict[str, str]) -> list[CheckResult]:
-    """Uniqueness, primary keys and foreign keys, in DuckDB over written files (``sources``: table ->
-    a DuckDB table expression such as ``read_parquet('x.parquet')``)."""
-    results: list[CheckResult] = []
-    for name, model in dataset.tables.items():
-        if name not in sources:
-            continue
-        relation = sources[name]
-        groups: list[tuple[str, list[str]]] = []
-        if model.spec.primary_key_columns:
-            groups.append(("primary_key", model.spec.primary_key_columns))
-        groups += [("unique", [c.name]) for c in model.columns.values() if c.unique and not c.hidden]
-        groups += [("unique", list(g)) for g in model.spec.unique]
-        for check, cols in groups:
-            quoted = ", ".join(f'"{c}"' for c in cols)
-            not_null = " AND ".join(f'"{c}" IS NOT NULL' for c in cols)
-            # Distinct 64-bit hashes first (fast). Only rows whose hash is shared are compared exactly: a few
-            # rows, where counting every value exactly would hold the whole column (hash collisions do
-            # happen at a hundred million rows).
-            total, distinct = con.execute(
-                f"SELECT count(*), count(DISTINCT hash({quoted})) FROM {relation} WHERE {not_null}").fetchone()
-            dupes = []
-            if distinct != total:
-                shared_hashes = (f"SELECT hash({quoted}) AS h FROM {relation} WHERE {not_null} "
-                                 "GROUP BY h HAVING count(*) > 1")
-                shared = f"SELECT {quoted} FROM {relation} WHERE {not_null} AND hash({quoted}) IN ({shared_hashes})"
-                rows, unique = con.execute(f"SELECT count(*), count(DISTINCT ({quoted})) FROM ({shared})").fetchone()
-                distinct = total - (rows - unique)
-                dupes = con.execute(f"SELECT {quoted}, count(*) AS n FROM ({shared}) "
-                                    f"GROUP BY ALL HAVING n > 1 LIMIT {SAMPLES}").fetchall()
-            results.append(CheckResult(name, check, ",".join(cols), total, total - distinct,
-                                       [{"value": [_plain(v) for v in row[:-1]], "count": row[-1]} for row in dupes]))
-        for column, target_table, target_column in dataset.foreign_keys(name):
-            if target_table not in sources:
-                continue
-            parent = sources[target_table]
-            query = (f'SELECT c."{column}" FROM {relation} c ANTI JOIN {parent} p '
-                     f'ON c."{column}" = p."{target_column}" WHERE c."{column}" IS NOT NULL')
-            orphans = con.execute(f"SELECT count(*) FROM ({query})").fetchone()[0]
-            total = con.execute(f'SELECT count("{column}") FROM {relation}').fetchone()[0]
-            samples = con.execute(f"{query} LIMIT {SAMPLES}").fetchall() if orphans else []
-            results.append(CheckResult(name, f"foreign_key:{target_table}.{target_column}", column,
-                                       total, orphans, [{"value": _plain(r[0])} for r in samples]))
-    return results
-
-
-def file_relation(paths: Path | str | list[Path] | list[Path | str]) -> str:
-    """A DuckDB table expression reading one written file, or the part files of one table (paths, or URLs
-    of objects in a store whose file system the connection has registered)."""
-    paths = [paths] if isinstance(paths, Path | str) else list(paths)
-    listed = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
-    files = listed if len(paths) == 1 else f"[{listed}]"
-    suffix = PurePosixPath(str(paths[0])).suffix
-    if suffix == ".parquet":
-        return f"read_parquet({files})"
-    if suffix == ".csv":
-        return f"read_csv({files}, header=true, all_varchar=true)"
-    return f"read_json({files})"
