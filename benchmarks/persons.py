@@ -166,7 +166,7 @@ def prepare_esdh(fmt: str | None, engine: str = "local", workers: int | None = N
     """ESDH persons: generate only (``fmt`` None) or write ``fmt`` on ``engine`` (``part_rows`` None: the
     library's default partition size)."""
     from esdh import library
-    from esdh.engine.local import table_batches
+    from esdh.engine.chunks import batches as table_batches
 
     options = {"engine": engine, "workers": workers} | ({"part_rows": part_rows} if part_rows else {})
 
@@ -400,9 +400,10 @@ def main_profile(args: argparse.Namespace) -> None:
     import numpy as np
 
     ensure_esdh_importable()
+    from esdh.engine.chunks import batches as table_batches
     from esdh.engine.frame import Frame
-    from esdh.engine.local import Fingerprint, table_batches
-    from esdh.sinks.files import CsvWriter, ParquetWriter
+    from esdh.output.fingerprint import Fingerprint
+    from esdh.output.formats import CsvWriter, ParquetWriter
 
     cpu_set = pin_cpus(args.cpus)
     n = args.profile_rows or (100_000 if args.quick else 1_000_000)

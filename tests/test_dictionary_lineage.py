@@ -13,9 +13,9 @@ import pytest
 import yaml
 
 from esdh import library
-from esdh.engine.local import Result
 from esdh.errors import UsageError
-from esdh.runs.datapackage import field_type
+from esdh.output.datapackage import field_type
+from esdh.output.dataset import Result
 
 FORMATS = ["parquet", "csv"]
 FILE_SUFFIXES = (".parquet", ".csv", ".json", ".ndjson", ".yaml")

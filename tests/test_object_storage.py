@@ -20,9 +20,9 @@ from click.testing import CliRunner
 from esdh import library
 from esdh.checks.results import CheckFailed
 from esdh.cli.main import cli
-from esdh.engine import executors
 from esdh.errors import OutputError, UsageError
-from esdh.runs.datapackage import sha256_file
+from esdh.output import partition
+from esdh.output.checksum import sha256_file
 
 s3fs = pytest.importorskip("s3fs", reason="needs the s3 extra")
 pytest.importorskip("moto.server", reason="needs moto[s3] and flask (the test extra)")
@@ -161,7 +161,7 @@ def test_the_command_line_writes_to_a_store(options: dict[str, Any], tmp_path: P
 def test_an_interrupted_run_resumes_to_the_same_bytes(options: dict[str, Any], local_run: library.Result,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"s3://{BUCKET}/resumed/insurance"
-    real, written = executors.write_partition, []
+    real, written = partition.write_partition, []
 
     def failing(plan: Any, part: Any, job: Any, progress: Any = None) -> Any:
         if part.key == "vehicles.00001":
@@ -171,7 +171,7 @@ def test_an_interrupted_run_resumes_to_the_same_bytes(options: dict[str, Any], l
             return real(plan, part, job, lost)
         return real(plan, part, job, progress)
 
-    monkeypatch.setattr(executors, "write_partition", failing)
+    monkeypatch.setattr(partition, "write_partition", failing)
     with pytest.raises(RuntimeError, match="went away"):
         generate(url, options)
     kept = stored(options, url)
@@ -188,7 +188,7 @@ def test_an_interrupted_run_resumes_to_the_same_bytes(options: dict[str, Any], l
         written.append(part.key)
         return real(plan, part, job, progress)
 
-    monkeypatch.setattr(executors, "write_partition", counting)
+    monkeypatch.setattr(partition, "write_partition", counting)
     result = generate(url, options, resume=True)
     assert result.resumed
     assert "persons.00000" in written and not {"persons.00001", "persons.00002", "vehicles.00000"} & set(written)
@@ -227,14 +227,14 @@ def test_storage_options_are_for_urls_and_unknown_protocols_are_named(tmp_path: 
 
 
 def test_an_unfinished_run_is_started_over_without_resume(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    url, real = (tmp_path / "out").as_uri(), executors.write_partition
+    url, real = (tmp_path / "out").as_uri(), partition.write_partition
 
     def failing(plan: Any, part: Any, job: Any, progress: Any = None) -> Any:
         if part.key == "policies.00000":
             raise RuntimeError("interrupted")
         return real(plan, part, job, progress)
 
-    monkeypatch.setattr(executors, "write_partition", failing)
+    monkeypatch.setattr(partition, "write_partition", failing)
     with pytest.raises(RuntimeError):
         library.generate("insurance", url, rows={"persons": 300})
     monkeypatch.undo()

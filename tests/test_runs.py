@@ -138,7 +138,7 @@ def test_verify_reports_changed_missing_extra_and_an_edited_manifest(first_run, 
     # a manifest edited to match edited data is caught by the registry's record of the manifest
     manifest_path = folder / "datapackage.json"
     manifest = json.loads(manifest_path.read_text())
-    from esdh.runs.datapackage import sha256_file
+    from esdh.output.checksum import sha256_file
 
     manifest["resources"][0]["hash"] = "sha256:" + sha256_file(data)
     manifest["resources"][0]["bytes"] = data.stat().st_size

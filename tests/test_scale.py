@@ -19,12 +19,12 @@ from click.testing import CliRunner
 from esdh import library
 from esdh.checks.keys import file_relation, key_checks
 from esdh.cli.main import cli
-from esdh.engine.fingerprint import BLOCK
 from esdh.engine.recipe import Recipe
 from esdh.errors import OutputError, UsageError
+from esdh.output.checksum import sha256_file
+from esdh.output.target_folder import FolderTarget
 from esdh.packs import pack_names
-from esdh.runs.datapackage import sha256_file
-from esdh.runs.partial import PartialRun
+from esdh.plan.partitions import BLOCK
 
 PERSONS = 150_000  # three partitions of 65,536 rows
 PART = BLOCK
@@ -126,7 +126,7 @@ def test_a_killed_run_resumes_to_the_same_bytes(tmp_path: Path) -> None:
 
 
 def test_resume_refuses_a_run_started_with_other_options(tmp_path: Path) -> None:
-    with pytest.raises(KeyboardInterrupt), PartialRun(tmp_path / "out", "insurance", {"seed": 1}):
+    with pytest.raises(KeyboardInterrupt), FolderTarget(tmp_path / "out", "insurance", {"seed": 1}):
         raise KeyboardInterrupt  # an interrupted run is kept for --resume
     assert (tmp_path / ".out.esdh-partial" / ".esdh-journal" / "run.json").is_file()
     with pytest.raises(OutputError, match="started with other options; run again without --resume"):
@@ -137,7 +137,7 @@ def test_resume_refuses_a_run_started_with_other_options(tmp_path: Path) -> None
 
 
 def test_two_runs_cannot_write_the_same_folder(tmp_path: Path) -> None:
-    with pytest.raises(KeyboardInterrupt), PartialRun(tmp_path / "out", "insurance", {"seed": 1}):
+    with pytest.raises(KeyboardInterrupt), FolderTarget(tmp_path / "out", "insurance", {"seed": 1}):
         with pytest.raises(OutputError, match="another run is writing to"):
             library.generate("insurance", tmp_path / "out", rows={"persons": 50})
         raise KeyboardInterrupt

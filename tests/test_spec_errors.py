@@ -254,22 +254,22 @@ def test_failure_midway_keeps_the_earlier_output_and_can_be_resumed(tmp_path: Pa
     out = tmp_path / "out"
     library.generate("insurance", out, seed=1)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    from esdh.engine import executors
+    from esdh.output import partition
 
-    original = executors.write_partition
+    original = partition.write_partition
 
     def exploding(plan, part, *args, **kwargs):
         if part.table == "policies":
             raise RuntimeError("disk on fire")
         return original(plan, part, *args, **kwargs)
 
-    monkeypatch.setattr(executors, "write_partition", exploding)
+    monkeypatch.setattr(partition, "write_partition", exploding)
     with pytest.raises(RuntimeError, match="disk on fire"):
         library.generate("insurance", out, seed=2)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     # the interrupted run is kept aside (hidden) for --resume, and nothing else
     assert sorted(p.name for p in tmp_path.iterdir()) == [".out.esdh-partial", "out"]
-    monkeypatch.setattr(executors, "write_partition", original)
+    monkeypatch.setattr(partition, "write_partition", original)
     resumed = library.generate("insurance", out, seed=2, resume=True)
     assert resumed.resumed
     fresh = library.generate("insurance", tmp_path / "fresh", seed=2)
@@ -279,12 +279,12 @@ def test_failure_midway_keeps_the_earlier_output_and_can_be_resumed(tmp_path: Pa
 
 
 def test_a_new_run_without_resume_starts_over(tmp_path: Path, monkeypatch) -> None:
-    from esdh.engine import executors
+    from esdh.output import partition
 
     def exploding(plan, part, *args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(executors, "write_partition", exploding)
+    monkeypatch.setattr(partition, "write_partition", exploding)
     with pytest.raises(RuntimeError):
         library.generate("insurance", tmp_path / "out", seed=2)
     monkeypatch.undo()

@@ -9,12 +9,14 @@ import numpy as np
 import pyarrow as pa
 
 from esdh.defaults import DEFAULT_PART_ROWS
+from esdh.engine import chunks
 from esdh.engine.executors import engine_for
-from esdh.engine.frame import Frame
-from esdh.engine.local import Progress, Result, generate_to_folder
+from esdh.engine.frame import Frame, columns_at
+from esdh.output.dataset import Result, generate_to_folder
+from esdh.output.storage import is_url
+from esdh.output.tables import Progress
 from esdh.plan.planner import DEFAULT_CHUNK_SIZE, Plan, build_plan
 from esdh.rng import random_seed
-from esdh.sinks.storage import is_url
 from esdh.spec.compile import Dataset
 from esdh.spec.load import load_spec
 
@@ -35,7 +37,7 @@ def plan(source: SpecSource, *, seed: int | None = None, randomize: bool = False
     if randomize:
         seed = random_seed()
     return build_plan(dataset, seed=seed, scale=scale, rows=rows, tables=tables, chunk_size=chunk_size,
-                      randomized=randomize)
+                      randomized=randomize, read_columns=columns_at)
 
 
 def generate(source: SpecSource | Plan, out: str | Path, *, formats: list[str] | tuple[str, ...] = ("parquet",),
@@ -67,10 +69,8 @@ def preview(source: SpecSource | Plan, table: str, rows: int = 10, **plan_option
 def table(source: SpecSource | Plan, name: str, **plan_options: Any) -> pa.Table:
     """A whole table in memory (for tests and small datasets)."""
     the_plan = source if isinstance(source, Plan) else plan(source, **plan_options)
-    from esdh.engine.local import table_batches, table_schema
-
-    schema = table_schema(the_plan, name)
-    return pa.Table.from_batches([b.cast(schema) for b in table_batches(the_plan, name)], schema=schema)
+    schema = chunks.schema(the_plan, name)
+    return pa.Table.from_batches(list(chunks.batches(the_plan, name, schema=schema)), schema=schema)
 
 
 # -- governed runs ---------------------------------------------------------------------------------------

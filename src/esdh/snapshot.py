@@ -17,11 +17,12 @@ from typing import Any
 import duckdb
 
 from esdh import library
-from esdh.engine.local import table_batches, write_tables
+from esdh.engine.chunks import batches as table_batches
+from esdh.output.checksum import sha256_file
+from esdh.output.folder import staged_folder
+from esdh.output.formats import JsonRenderer, joined
+from esdh.output.tables import write_tables
 from esdh.plan.planner import Plan
-from esdh.runs.datapackage import sha256_file
-from esdh.runs.folder import staged_folder
-from esdh.sinks.files import JsonRenderer, joined
 
 SNAPSHOT_VERSION = "v0.1"
 SLUG = SNAPSHOT_VERSION.replace(".", "_")

@@ -151,7 +151,7 @@ def _plan(settings: ApiSettings, job: Generation, tables: list[str]) -> Plan:
 
 def _rows_json(table: pa.Table, renderer: Any) -> bytes:
     """A JSON array of a table's rows, rendered the way the snapshot's JSON files are (dates as ISO text)."""
-    from esdh.sinks.files import joined
+    from esdh.output.formats import joined
 
     if not table.num_rows:
         return b"[]"
@@ -167,7 +167,7 @@ def _duckdb() -> Any:
 
 
 def _body(metadata: dict[str, Any], tables: dict[str, pa.Table], tail: dict[str, Any]) -> Response:
-    from esdh.sinks.files import JsonRenderer
+    from esdh.output.formats import JsonRenderer
 
     renderer = JsonRenderer(_duckdb())  # a cursor of the process's one DuckDB database: no 20 ms connect
     try:
@@ -204,7 +204,7 @@ def generate_bundle(settings: ApiSettings, job: Generation) -> Response:
 @lru_cache(maxsize=8)
 def plan_steps(dataset: str, seed: int, records: int) -> tuple[str, ...]:
     """The generation plan of the seed dataset, in words, read from its spec and its plan."""
-    from esdh.runs.lineage import reads
+    from esdh.output.lineage import reads
 
     plan = library.plan(seed_dataset(dataset), seed=seed, rows={ROOT: records}, tables=list(ENTITIES))
     ds, spec = plan.dataset, plan.dataset.spec

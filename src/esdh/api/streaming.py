@@ -25,9 +25,9 @@ from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from esdh.engine.frame import Frame
-from esdh.engine.partitions import table_layout
+from esdh.output.formats import FORMATS
+from esdh.output.layout import table_layout
 from esdh.plan.planner import Plan
-from esdh.sinks.files import FORMATS
 
 TEXT_ROWS = 16_384  # rows rendered at once into NDJSON or CSV (~8 MB of NDJSON per piece)
 STREAMED = ("ndjson", "csv", "parquet")

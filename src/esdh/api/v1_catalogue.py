@@ -69,14 +69,14 @@ def summary(name: str) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=64)
 def _detail(name: str, version: str | None) -> dict[str, Any]:
-    from esdh.engine.local import table_schema
+    from esdh.engine import chunks
 
     dataset = dataset_of(name, version)
     plan = library.plan(dataset)
     tables, relations = [], []
     for table in dataset.order:
         model = dataset.tables[table]
-        schema = table_schema(plan, table)
+        schema = chunks.schema(plan, table)
         columns = []
         for col in model.columns.values():
             if col.hidden:

@@ -12,7 +12,7 @@ from esdh.api import v1_catalogue as catalogue
 from esdh.api import v1_limits as limits
 from esdh.api.streaming import HeldStream, table_stream, zip_stream
 from esdh.api.v1_models import DatasetDetail, DatasetList, Preview, errors
-from esdh.sinks.files import FORMATS
+from esdh.output.formats import FORMATS
 
 router = APIRouter(tags=["datasets"])
 

@@ -21,9 +21,9 @@ from esdh.api.errors import ApiError
 from esdh.api.v1_catalogue import json_safe
 from esdh.api.v1_models import RunDetail, RunList, Verification, errors
 from esdh.errors import EsdhError
-from esdh.runs.folder import MANIFEST
+from esdh.output.folder import MANIFEST
+from esdh.output.formats import FORMATS
 from esdh.runs.registry import Registry, RunRecord
-from esdh.sinks.files import FORMATS
 
 router = APIRouter(tags=["runs"])
 

@@ -14,7 +14,7 @@ from esdh.defaults import DEFAULT_CHUNK_SIZE, DEFAULT_PART_ROWS
 from esdh.errors import EsdhError
 
 if TYPE_CHECKING:
-    from esdh.runs.datapackage import PartFile
+    from esdh.output.datapackage import PartFile
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -182,7 +182,7 @@ def generate(dataset: str, out: str, seed: int | None, randomize: bool, scale: f
 def plan(dataset: str, seed: int | None, scale: float, rows: tuple[str, ...], as_json: bool) -> None:
     """Show tables, row counts, columns, relations and size estimates without generating."""
     from esdh import library
-    from esdh.plan.describe import describe_plan, render_plan
+    from esdh.engine.describe import describe_plan, render_plan
 
     the_plan = library.plan(dataset, seed=seed, scale=scale, rows=parse_rows(rows))
     info = describe_plan(the_plan)
@@ -230,10 +230,9 @@ def spec() -> None:
 def spec_check(file: str) -> None:
     """Check a spec and report every problem at once."""
     from esdh import library
-    from esdh.plan.planner import build_plan
 
     dataset = library.load(file)
-    build_plan(dataset)
+    library.plan(dataset)
     tables = ", ".join(f"{n}" for n in dataset.tables)
     click.echo(f"ok: {dataset.spec.dataset} {dataset.spec.version} ({tables})")
 

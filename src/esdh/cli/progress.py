@@ -6,7 +6,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from esdh.engine.local import Progress
+from esdh.output.tables import Progress
 from esdh.plan.planner import Plan
 
 MIN_ROWS_FOR_BAR = 500_000

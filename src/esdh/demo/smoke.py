@@ -67,7 +67,7 @@ def check_determinism(url: str, key: str | None, dataset: str, records: int, see
 
 def check_manifest(run_dir: Path) -> Check:
     """Every file the snapshot manifest lists exists and has its recorded SHA-256."""
-    from esdh.runs.datapackage import sha256_file
+    from esdh.output.checksum import sha256_file
 
     manifest = json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
     bad = []

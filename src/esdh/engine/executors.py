@@ -1,45 +1,55 @@
-"""Engines: where partitions run. Every engine calls the same ``write_partition``, so the bytes are the
-same whichever runs them; they differ only in how many run at once and where.
+"""Engines: where partitions run. An engine runs one task (a picklable callable, e.g. the output layer's
+partition writer) on every partition; the task, not the engine, decides what a partition produces, so every
+engine gives the same results. Engines differ only in how many partitions run at once and where.
 
 - ``local``: one after another in this process (progress per chunk);
 - ``processes``: a pool of local worker processes (``--workers``, default: the CPU count);
 - ``dask``: a Dask cluster (``--cluster ADDRESS``, or a LocalCluster); workers write straight into the
   destination, which must be a path they share with this process or an object store URL they can reach
-  (the job carries the storage options).
+  (the output's task carries the storage options).
 """
 
 from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
-from esdh.engine.partitions import ChunkProgress, Job, Part, PartResult, write_partition
 from esdh.engine.recipe import Recipe
 from esdh.errors import UsageError
+from esdh.plan.partitions import Part
 from esdh.plan.planner import Plan
 
 ENGINES = ("local", "processes", "dask")
+ChunkProgress = Callable[[str, int], None]  # (table, rows just done)
+R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
+
+
+class PartTask(Protocol[R_co]):
+    """What an engine runs on each partition; it must pickle, to run in another process."""
+
+    def __call__(self, plan: Plan, part: Part, progress: ChunkProgress | None = None) -> R_co: ...
 
 
 class Engine(Protocol):
     name: str
 
-    def run(self, plan: Plan, job: Job, parts: list[Part],
-            progress: ChunkProgress | None = None) -> Iterator[PartResult]:
-        """Write ``parts``; yield each result as its partition finishes (in any order)."""
+    def run(self, plan: Plan, task: PartTask[R], parts: list[Part],
+            progress: ChunkProgress | None = None) -> Iterator[R]:
+        """Run ``task`` on ``parts``; yield each result as its partition finishes (in any order)."""
         ...
 
 
 class LocalEngine:
     name = "local"
 
-    def run(self, plan: Plan, job: Job, parts: list[Part],
-            progress: ChunkProgress | None = None) -> Iterator[PartResult]:
+    def run(self, plan: Plan, task: PartTask[R], parts: list[Part],
+            progress: ChunkProgress | None = None) -> Iterator[R]:
         for part in parts:
-            yield write_partition(plan, part, job, progress)
+            yield task(plan, part, progress)
 
 
 def _quiet_worker() -> None:
@@ -47,8 +57,9 @@ def _quiet_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _run_part(recipe: Recipe, part: Part, job: Job) -> PartResult:
-    return write_partition(recipe.plan(), part, job)
+def _run_part(recipe: Recipe, part: Part, task: PartTask[R]) -> R:
+    """A partition in a worker process or on a Dask worker: the plan rebuilt there from its recipe."""
+    return task(recipe.plan(), part)
 
 
 @dataclass
@@ -56,8 +67,8 @@ class ProcessEngine:
     workers: int | None = None
     name: str = "processes"
 
-    def run(self, plan: Plan, job: Job, parts: list[Part],
-            progress: ChunkProgress | None = None) -> Iterator[PartResult]:
+    def run(self, plan: Plan, task: PartTask[R], parts: list[Part],
+            progress: ChunkProgress | None = None) -> Iterator[R]:
         import multiprocessing
         from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
@@ -65,7 +76,7 @@ class ProcessEngine:
             return
         workers = max(1, min(self.workers or os.cpu_count() or 1, len(parts)))
         if workers == 1:  # one partition (or one worker): a process to start would only cost time
-            yield from LocalEngine().run(plan, job, parts, progress)
+            yield from LocalEngine().run(plan, task, parts, progress)
             return
         recipe = Recipe.of(plan)
         # spawn, not fork: the parent has Arrow and DuckDB thread pools that a fork would copy mid-flight
@@ -76,16 +87,12 @@ class ProcessEngine:
             pending, queue = set(), list(parts)
             while queue or pending:
                 while queue and len(pending) < 2 * workers:
-                    pending.add(pool.submit(_run_part, recipe, queue.pop(0), job))
+                    pending.add(pool.submit(_run_part, recipe, queue.pop(0), task))
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     yield future.result()
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _run_part_on_dask(recipe: Recipe, part: Part, job: Job) -> PartResult:
-    return write_partition(recipe.plan(), part, job)
 
 
 @dataclass
@@ -94,8 +101,8 @@ class DaskEngine:
     workers: int | None = None
     name: str = "dask"
 
-    def run(self, plan: Plan, job: Job, parts: list[Part],
-            progress: ChunkProgress | None = None) -> Iterator[PartResult]:
+    def run(self, plan: Plan, task: PartTask[R], parts: list[Part],
+            progress: ChunkProgress | None = None) -> Iterator[R]:
         try:
             from dask.distributed import Client, LocalCluster, as_completed
         except ImportError as exc:
@@ -110,7 +117,7 @@ class DaskEngine:
         futures = []
         try:
             recipe = client.scatter(Recipe.of(plan), broadcast=True)
-            futures = [client.submit(_run_part_on_dask, recipe, part, job, key=f"esdh-{part.key}-{os.getpid()}",
+            futures = [client.submit(_run_part, recipe, part, task, key=f"esdh-{part.key}-{os.getpid()}",
                                      pure=False, retries=1) for part in parts]
             for future in as_completed(futures):
                 yield future.result()

@@ -16,7 +16,7 @@ from esdh.errors import EsdhError
 from esdh.expr import evaluate
 from esdh.generators.base import Context
 from esdh.generators.numeric import zipf_cdf
-from esdh.plan.planner import Plan
+from esdh.plan.planner import Plan, Resolver
 from esdh.rng import Permutation, Stream, derive_key
 from esdh.spec.columns import Compiled
 
@@ -79,9 +79,9 @@ class Frame:
         elif col.kind == "generator":
             out = col.generator.generate(self._context(col))
         elif col.kind == "aggregate":
-            out = aggregate_children(self, col)
+            out = aggregate_children(self.plan, self.table, self.rows, col, self._values_at)
         elif col.kind == "window":
-            out = window_over_siblings(self, col)
+            out = window_over_siblings(self.plan, self.table, self.rows, col, self._values_at)
         else:  # ref or lookup: read the target column at the chosen parent rows
             via = col.name if col.kind == "ref" else col.via
             parents = self.parent_rows(via)
@@ -101,6 +101,9 @@ class Frame:
         if col.null_rate > 0:
             out = pc.if_else(pa.array(self._null_mask(col)), pa.scalar(None, out.type), out)
         return out
+
+    def _values_at(self, table: str, rows: np.ndarray, column: str) -> pa.Array:
+        return Frame(self.plan, table, rows).values(column)
 
     def _context(self, col: Compiled) -> Context:
         gen = col.generator
@@ -194,3 +197,9 @@ class Frame:
             picks = np.searchsorted(cdf, stream.uniform(self.rows) * cdf[-1], side="right")
             return np.minimum(picks, size - 1)
         return stream.integers(self.rows, size)
+
+
+def columns_at(plan: Plan, table: str, rows: np.ndarray) -> Resolver:
+    """The planner's column reader (see :data:`esdh.plan.planner.ColumnReader`): a table's values at some
+    rows, by column name."""
+    return Frame(plan, table, rows).resolve

@@ -47,11 +47,13 @@ class Recipe:
             if self.esdh_version != __version__:
                 raise EsdhError(f"this worker runs ESDH {__version__}, the client {self.esdh_version}; install the "
                                 "same version everywhere")
+            from esdh.engine.frame import columns_at
             from esdh.spec.load import load_spec
 
             dataset = load_spec(self.spec)
             plan = build_plan(dataset, seed=self.seed, scale=self.scale, rows=self.root_rows,
-                              tables=list(self.tables), chunk_size=self.chunk_size, randomized=self.randomized)
+                              tables=list(self.tables), chunk_size=self.chunk_size, randomized=self.randomized,
+                              read_columns=columns_at)
             if plan.spec_hash != self.spec_hash:
                 raise EsdhError(f"the rebuilt spec differs ({plan.spec_hash} != {self.spec_hash}); "
                                 "is the same ESDH version installed everywhere?")

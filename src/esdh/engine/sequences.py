@@ -8,6 +8,7 @@ the parents it touches and keeps the rows asked for, so values never depend on t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,8 +19,11 @@ from esdh.errors import EsdhError
 from esdh.expr.functions import round_decimals
 
 if TYPE_CHECKING:
-    from esdh.engine.frame import Frame
+    from esdh.plan.planner import Plan
     from esdh.spec.columns import Compiled
+
+# a table's column at some rows, as the frame computes it (given by the frame, so this module needs none)
+ValuesAt = Callable[[str, np.ndarray, str], pa.Array]
 
 
 def _ranges(first: np.ndarray, count: np.ndarray) -> np.ndarray:
@@ -37,19 +41,19 @@ def _numbers(values: pa.Array, where: str) -> np.ndarray:
     return pc.fill_null(values, 0).to_numpy(zero_copy_only=False)
 
 
-def aggregate_children(frame: Frame, col: Compiled) -> pa.Array:
+def aggregate_children(plan: Plan, table: str, rows: np.ndarray, col: Compiled,
+                       values_at: ValuesAt) -> pa.Array:
     """sum / count / mean / min / max / first / last of a child column, per parent row."""
     child = col.target_table or ""
-    card = frame.plan.cardinality[child]
-    first, count = card.first_child(frame.rows), card.count(frame.rows)
+    card = plan.cardinality[child]
+    first, count = card.first_child(rows), card.count(rows)
     how = col.spec.aggregate
-    n = len(frame.rows)
+    n = len(rows)
     if how == "count":
         return pa.array(count, pa.int64())
-    from esdh.engine.frame import Frame
 
-    rows = _ranges(first, count)
-    values = Frame(frame.plan, child, rows).values(col.target_column or "")
+    children = _ranges(first, count)
+    values = values_at(child, children, col.target_column or "")
     empty = count == 0
     if how in ("first", "last"):
         ends = np.cumsum(count)
@@ -62,7 +66,7 @@ def aggregate_children(frame: Frame, col: Compiled) -> pa.Array:
         ticks = _numbers(pc.cast(values, physical), "")
         out = _reduce_extreme(how, ticks, count, empty)
         return pc.if_else(pa.array(empty), pa.scalar(None, physical), pa.array(out, physical)).cast(values.type)
-    data = _numbers(values, f"{frame.table}.{col.name}")
+    data = _numbers(values, f"{table}.{col.name}")
     group = np.repeat(np.arange(n), count)
     if how in ("sum", "mean"):
         total = np.bincount(group, weights=data.astype(np.float64), minlength=n)
@@ -86,21 +90,20 @@ def _reduce_extreme(how: str, data: np.ndarray, count: np.ndarray, empty: np.nda
     return result
 
 
-def window_over_siblings(frame: Frame, col: Compiled) -> pa.Array:
+def window_over_siblings(plan: Plan, table: str, rows: np.ndarray, col: Compiled,
+                         values_at: ValuesAt) -> pa.Array:
     """A running value over the siblings that precede (or follow) each row, in row order."""
-    from esdh.engine.frame import Frame
-
-    card = frame.plan.cardinality[frame.table]
-    parents = np.unique(card.parent_of(frame.rows))
+    card = plan.cardinality[table]
+    parents = np.unique(card.parent_of(rows))
     first, count = card.first_child(parents), card.count(parents)
-    rows = _ranges(first, count)  # every sibling of every parent this chunk touches, sorted
-    values = Frame(frame.plan, frame.table, rows).values(col.target_column or "")
-    starts = np.cumsum(count) - count  # positions of each parent's first child within ``rows``
+    siblings = _ranges(first, count)  # every sibling of every parent this chunk touches, sorted
+    values = values_at(table, siblings, col.target_column or "")
+    starts = np.cumsum(count) - count  # positions of each parent's first child within ``siblings``
     segment = np.repeat(np.arange(len(parents)), count)
-    result = _scan(col.spec.window or "", values, segment, starts, f"{frame.table}.{col.name}")
+    result = _scan(col.spec.window or "", values, segment, starts, f"{table}.{col.name}")
     if col.spec.round is not None and pa.types.is_floating(result.type):
         result = round_decimals(result, col.spec.round)
-    return result.take(pa.array(np.searchsorted(rows, frame.rows)))
+    return result.take(pa.array(np.searchsorted(siblings, rows)))
 
 
 def _scan(how: str, values: pa.Array, segment: np.ndarray, starts: np.ndarray, where: str) -> pa.Array:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from esdh.defaults import DEFAULT_CHUNK_SIZE
-from esdh.errors import SpecError, SpecProblem, UsageError
-from esdh.expr import Node
+from esdh.errors import EsdhError, SpecError, SpecProblem, UsageError
+from esdh.expr import Node, evaluate
 from esdh.relational.cardinality import Cardinality, CountFn, count_function
 from esdh.spec.compile import Dataset, suggest
 from esdh.spec.load import spec_hash
@@ -28,7 +30,7 @@ class Plan:
     scale: float = 1.0
     randomized: bool = False
     notes: list[str] = field(default_factory=list)
-    cache: dict = field(default_factory=dict, repr=False, compare=False)  # derived facts, e.g. table layouts
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)  # derived facts, e.g. layouts
 
     @property
     def as_of(self) -> dt.date:
@@ -44,10 +46,19 @@ class Plan:
         return [(start, min(start + self.chunk_size, total)) for start in range(0, total, self.chunk_size)]
 
 
+# The values of a table's columns at some rows, by name, as the engine computes them. The planner is given
+# one because a child table with ``where`` has children only for parents where the condition holds, so its
+# row count depends on its parent's values (the parent is planned first, so they can be computed).
+Resolver = Callable[[str], pa.Array | pa.Scalar]
+ColumnReader = Callable[["Plan", str, np.ndarray], Resolver]
+
+
 def build_plan(dataset: Dataset, *, seed: int | None = None, scale: float = 1.0,
                rows: dict[str, int] | None = None, tables: list[str] | None = None,
-               chunk_size: int = DEFAULT_CHUNK_SIZE, randomized: bool = False) -> Plan:
-    """Row counts for every table (scaled, overridden), checked against uniqueness capacities."""
+               chunk_size: int = DEFAULT_CHUNK_SIZE, randomized: bool = False,
+               read_columns: ColumnReader | None = None) -> Plan:
+    """Row counts for every table (scaled, overridden), checked against uniqueness capacities.
+    ``read_columns`` computes parent values for the row counts of ``where`` children (see ColumnReader)."""
     spec = dataset.spec
     overrides = dict(rows or {})
     if scale <= 0:
@@ -80,7 +91,10 @@ def build_plan(dataset: Dataset, *, seed: int | None = None, scale: float = 1.0,
         else:
             count = count_function(effective_seed, name, model.count)
             if model.where is not None:
-                count = _only_where(plan, model.parent, model.where, count)
+                if read_columns is None:
+                    raise EsdhError(f"planning '{name}' (children only where a condition holds) needs a column "
+                                    "reader; call esdh.plan() rather than build_plan()")
+                count = _only_where(plan, model.parent, model.where, count, read_columns)
             card = Cardinality(plan.rows[model.parent], count)
             plan.cardinality[name] = card
             plan.rows[name] = card.total
@@ -88,14 +102,11 @@ def build_plan(dataset: Dataset, *, seed: int | None = None, scale: float = 1.0,
     return plan
 
 
-def _only_where(plan: Plan, parent: str, where: Node, count: CountFn) -> CountFn:
+def _only_where(plan: Plan, parent: str, where: Node, count: CountFn, read_columns: ColumnReader) -> CountFn:
     """Children only for parents where the condition holds (read from the parent's columns)."""
-    from esdh.engine.frame import Frame
-    from esdh.expr import evaluate
 
     def counted(parents: np.ndarray) -> np.ndarray:
-        frame = Frame(plan, parent, parents)
-        holds = evaluate(where, frame.resolve)
+        holds = evaluate(where, read_columns(plan, parent, parents))
         if isinstance(holds, pa.Scalar):
             return count(parents) if holds.as_py() else np.zeros(len(parents), dtype=np.int64)
         mask = pc.fill_null(holds, False).to_numpy(zero_copy_only=False)

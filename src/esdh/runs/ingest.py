@@ -17,8 +17,9 @@ from typing import Any
 from esdh.checks.keys import file_relation
 from esdh.errors import UsageError
 from esdh.logs import event, run_context
-from esdh.runs.datapackage import PROFILE, field_type, sha256_file, versions, write_manifest
-from esdh.runs.folder import MANIFEST
+from esdh.output.checksum import sha256_file
+from esdh.output.datapackage import PROFILE, field_type, versions, write_manifest
+from esdh.output.folder import MANIFEST
 from esdh.runs.registry import Registry
 from esdh.runs.run import RunOutcome, RunWriter
 

@@ -33,9 +33,10 @@ from typing import Any
 
 from esdh.errors import OutputError, UsageError
 from esdh.logs import event, run_context
-from esdh.runs.datapackage import file_resource, sha256_file, write_manifest
-from esdh.runs.folder import MANIFEST
-from esdh.runs.lineage import EVENTS
+from esdh.output.checksum import sha256_file
+from esdh.output.datapackage import file_resource, write_manifest
+from esdh.output.folder import MANIFEST
+from esdh.output.lineage import EVENTS
 from esdh.runs.registry import Registry, RunRecord
 from esdh.version import __version__
 

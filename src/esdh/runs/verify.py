@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from esdh.errors import EsdhError, OutputError
-from esdh.runs.datapackage import read_manifest, sha256_file
-from esdh.runs.folder import MANIFEST
+from esdh.output.checksum import sha256_file
+from esdh.output.datapackage import read_manifest
+from esdh.output.folder import MANIFEST
 
 UNLISTED = {MANIFEST, "lineage_events.json"}  # the manifest cannot list itself; events hold times and a run id
 

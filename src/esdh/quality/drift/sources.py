@@ -8,7 +8,7 @@ from typing import Any
 
 from esdh.checks.keys import file_relation
 from esdh.errors import UsageError
-from esdh.runs.datapackage import read_manifest
+from esdh.output.datapackage import read_manifest
 
 FORMAT_PREFERENCE = ("parquet", "csv", "ndjson", "json")
 MANIFEST = "datapackage.json"

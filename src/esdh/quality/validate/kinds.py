@@ -20,12 +20,12 @@ def kind(type_: pa.DataType) -> str:
 
 def expected_types(dataset: Dataset) -> dict[str, dict[str, pa.DataType]]:
     """Every column's Arrow type, as generation makes it: from the first generated row of each table."""
-    from esdh.engine.frame import Frame
+    from esdh.engine.frame import Frame, columns_at
     from esdh.plan.planner import build_plan
 
     types: dict[str, dict[str, pa.DataType]] = {}
     try:
-        plan = build_plan(dataset)
+        plan = build_plan(dataset, read_columns=columns_at)
     except EsdhError:
         plan = None
     for table, model in dataset.tables.items():

@@ -66,7 +66,7 @@ class Validation:
     def __enter__(self) -> Validation:
         import duckdb
 
-        from esdh.engine.local import CHECK_MEMORY
+        from esdh.output.tables import CHECK_MEMORY
 
         self._spill = tempfile.TemporaryDirectory(prefix="esdh-validate-")
         config = {"memory_limit": CHECK_MEMORY, "temp_directory": self._spill.name}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from typing import Any
 import pyarrow as pa
 
 from esdh.checks.implied import effective_check
+from esdh.output.checksum import sha256_file
 from esdh.plan.planner import Plan
 from esdh.spec.compile import Dataset, TableModel
 from esdh.version import __version__
@@ -43,14 +43,6 @@ class WrittenTable:
     parts: dict[str, list[PartFile]] = field(default_factory=dict)
     null_counts: dict[str, int] = field(default_factory=dict)
     fingerprint: str = ""
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 _TYPES = [
@@ -145,7 +137,7 @@ def build_manifest(plan: Plan, folder: Path, written: list[WrittenTable], format
     """The datapackage.json content for files already in ``folder``; ``extra_files`` (metadata files
     such as the data dictionary) are listed after the tables. ``hashes``: sha256 hex digests already
     computed, by path, so that no file is read twice."""
-    from esdh.sinks.files import FORMATS
+    from esdh.output.formats import FORMATS
 
     hashes = hashes or {}
     spec = plan.dataset.spec

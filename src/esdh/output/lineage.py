@@ -27,12 +27,13 @@ import yaml
 
 from esdh.checks.results import CheckResult
 from esdh.errors import UsageError
+from esdh.output.checksum import sha256_file
+from esdh.output.datapackage import WrittenTable
+from esdh.output.dictionary import SCHEMA_METADATA
+from esdh.output.events import run_event
+from esdh.output.folder import MANIFEST
+from esdh.output.formats import FORMATS
 from esdh.plan.planner import Plan
-from esdh.runs.datapackage import WrittenTable, sha256_file
-from esdh.runs.dictionary import SCHEMA_METADATA
-from esdh.runs.events import run_event
-from esdh.runs.folder import MANIFEST
-from esdh.sinks.files import FORMATS
 from esdh.spec.compile import Dataset
 
 LINEAGE = "generation_lineage.yaml"

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from esdh.checks.results import CheckResult
-from esdh.runs.datapackage import WrittenTable, field_type
+from esdh.output.datapackage import WrittenTable, field_type
 from esdh.version import __version__
 
 if TYPE_CHECKING:
-    from esdh.runs.lineage import LineageRecorder
+    from esdh.output.lineage import LineageRecorder
 
 PRODUCER = f"urn:esdh:enterprise-synthetic-data-hub:{__version__}"
 SCHEMA_URL = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"

@@ -1,13 +1,13 @@
-"""The working folder of a run that can be resumed.
+"""A local folder as the target of an output, written aside so that it can be resumed and published at once.
 
-A run writes into ``.<destination>.esdh-partial`` beside its destination and publishes it by renaming.
+An output is written into ``.<destination>.esdh-partial`` beside its destination and publishes it by renaming.
 After each partition it records what it wrote in a journal (files with their sha256, row checks,
-fingerprint blocks). If the run is interrupted (Ctrl-C, a killed process, a lost worker, a full disk) the
+fingerprint blocks). If the output is interrupted (Ctrl-C, a killed process, a lost worker, a full disk) the
 folder stays; ``--resume`` keeps every partition whose files still match the journal and writes only the
-rest, which gives the same bytes as an uninterrupted run because every partition is a pure function of the
-plan. A run that fails for a reason that a retry cannot fix (its data breaks the spec, bad options) leaves
-nothing behind. One lock per destination keeps two runs from writing the same folder. (An object store
-destination has no folder to rename and no lock: see :mod:`esdh.runs.objectstore`.)
+rest, which gives the same bytes as an uninterrupted one because every partition is a pure function of the
+plan. An output that fails for a reason that a retry cannot fix (its data breaks the spec, bad options) leaves
+nothing behind. One lock per destination keeps two writers from writing the same folder. (An object store
+destination has no folder to rename and no lock: see :mod:`esdh.output.target_store`.)
 """
 
 from __future__ import annotations
@@ -20,27 +20,17 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from esdh.engine.partitions import Part, PartResult
 from esdh.errors import EsdhError, OutputError
-from esdh.runs.datapackage import sha256_file
-from esdh.runs.folder import check_destination, publish
-
-JOURNAL = ".esdh-journal"
-RUN_KEY = "run.json"
-
-
-def resumes(resume: bool, recorded: dict[str, Any] | None, key: dict[str, Any], where: object) -> bool:
-    """Whether an unfinished run found at ``where`` is continued (True) or discarded (False); with
-    ``resume``, one started with other options is refused rather than silently thrown away."""
-    if not resume:
-        return False
-    if recorded != key:
-        raise OutputError(f"the interrupted run in {where} was started with other options; run again without "
-                          "--resume to start over")
-    return True
+from esdh.output.checksum import sha256_file
+from esdh.output.folder import check_destination, publish
+from esdh.output.journal import JOURNAL, RUN_KEY, resumes
+from esdh.output.partition import PartResult
+from esdh.plan.partitions import Part
 
 
-class PartialRun:
+class FolderTarget:
+    """Stage, journal and publish an output into a local folder (see the module's docstring)."""
+
     def __init__(self, destination: Path, dataset: str, key: dict[str, Any], resume: bool = False):
         self.destination = Path(destination).resolve()
         self.dataset = dataset
@@ -52,7 +42,7 @@ class PartialRun:
         self.kept = False
         self._lock: int | None = None
 
-    def __enter__(self) -> PartialRun:
+    def __enter__(self) -> FolderTarget:
         check_destination(self.destination, self.dataset)
         self.destination.parent.mkdir(parents=True, exist_ok=True)
         self._lock = _take_lock(self._lock_path)

@@ -1,5 +1,5 @@
-"""A run into an object store prefix (``s3://bucket/prefix/insurance``): the store's counterpart of
-:class:`esdh.runs.partial.PartialRun`.
+"""An object store prefix (``s3://bucket/prefix/insurance``) as the target of an output: the store's
+counterpart of :class:`esdh.output.target_folder.FolderTarget`.
 
 An object store has no rename, so a finished output cannot be replaced atomically and a run cannot be
 written aside and moved into place. Instead:
@@ -26,11 +26,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from esdh.engine.partitions import Part, PartResult
 from esdh.errors import EsdhError, OutputError
-from esdh.runs.folder import MANIFEST
-from esdh.runs.partial import JOURNAL, RUN_KEY, resumes
-from esdh.sinks.storage import Store
+from esdh.output.folder import MANIFEST
+from esdh.output.journal import JOURNAL, RUN_KEY, resumes
+from esdh.output.partition import PartResult
+from esdh.output.storage import Store
+from esdh.plan.partitions import Part
 
 NO_REPLACE = ("object storage has no atomic replace, so ESDH never writes over an output; choose a new "
               "prefix, e.g. one per version")
@@ -45,7 +46,7 @@ def check_store_destination(store: Store, names: list[str]) -> None:
                           f"{NO_REPLACE} (or, if a run was interrupted while publishing, delete the prefix first)")
 
 
-class StoreRun:
+class StoreTarget:
     """The run's parts and journal in the store, its metadata in a local temporary folder (``folder``)."""
 
     def __init__(self, store: Store, dataset: str, key: dict[str, Any], resume: bool = False):
@@ -59,7 +60,7 @@ class StoreRun:
         self.kept = False
         self._made = False
 
-    def __enter__(self) -> StoreRun:
+    def __enter__(self) -> StoreTarget:
         names = self.store.list()
         check_store_destination(self.store, names)
         self._prepare(names)

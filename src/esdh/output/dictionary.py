@@ -16,8 +16,8 @@ from typing import Any
 import pyarrow as pa
 
 from esdh.checks.implied import effective_check
+from esdh.output.datapackage import WrittenTable, field_type, json_value
 from esdh.plan.planner import Plan
-from esdh.runs.datapackage import WrittenTable, field_type, json_value
 from esdh.spec.columns import Compiled
 from esdh.spec.compile import Dataset, TableModel
 

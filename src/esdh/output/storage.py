@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 from esdh.errors import EsdhError, MissingExtraError, UsageError
-from esdh.runs.datapackage import sha256_file
+from esdh.output.checksum import sha256_file
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 BLOCK = 1 << 20  # bytes read at a time when hashing an object
