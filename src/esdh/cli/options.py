@@ -9,6 +9,7 @@ from typing import TypeVar
 
 import click
 
+import esdh.options
 from esdh.defaults import DEFAULT_CHUNK_SIZE, DEFAULT_PART_ROWS
 
 F = TypeVar("F", bound=Callable[..., object])
@@ -17,13 +18,11 @@ FORMATS_HELP = "comma-separated formats: parquet, csv, json, ndjson"
 
 
 def parse_rows(values: tuple[str, ...]) -> dict[str, int]:
-    rows: dict[str, int] = {}
-    for item in values:
-        table, sep, count = item.partition("=")
-        if not sep or not count.strip().lstrip("-").isdigit():
-            raise click.BadParameter(f"'{item}' is not TABLE=N", param_hint="--rows")
-        rows[table.strip()] = int(count)
-    return rows
+    """``--rows TABLE=N`` values, by the rules every interface shares (:func:`esdh.options.parse_rows`)."""
+    try:
+        return esdh.options.parse_rows(values)
+    except esdh.options.BadOptionValue as exc:
+        raise click.BadParameter(str(exc), param_hint="--rows") from None
 
 
 def parse_storage_options(values: tuple[str, ...]) -> dict[str, object]:
