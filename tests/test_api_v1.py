@@ -114,7 +114,8 @@ def test_unknown_dataset_table_version_and_format(http) -> None:
     assert "1.1.0" in error["message"]
     error = envelope(http.get("/v1/datasets/insurance/generate", params={"format": "xml"}), 422, "invalid_request")
     assert "format" in error["message"]
-    for params in ({"rows": "persons"}, {"rows": "persons=-1"}, {"rows": "nope=5"}, {"rows": "claims=5"},
+    for params in ({"rows": "persons"}, {"rows": "persons=-1"}, {"rows": "persons=²"}, {"rows": "=5"},
+                   {"rows": "persons=" + "9" * 19}, {"rows": "nope=5"}, {"rows": "claims=5"},
                    {"scale": "0"}, {"scale": "nan"}, {"scale": "inf"}, {"seed": "-1"}):
         envelope(http.get("/v1/datasets/insurance/generate", params=params), 422)
 

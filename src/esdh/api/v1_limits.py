@@ -6,22 +6,19 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from esdh import options
 from esdh.api.errors import ApiError
 from esdh.plan.planner import Plan
 from esdh.spec.compile import Dataset
 
 
 def parse_rows(items: list[str]) -> dict[str, int]:
-    """``TABLE=N`` items (the CLI's --rows) as a mapping; 422 for a malformed one."""
-    rows: dict[str, int] = {}
-    for item in items:
-        table, sep, count = item.partition("=")
-        count = count.strip()
-        if not sep or not table.strip() or not count.isdigit() or len(count) > 18:
-            raise ApiError(422, f"rows: '{item}' is not TABLE=N (N a whole number)", "invalid_request",
-                           {"parameter": "rows", "value": item})
-        rows[table.strip()] = int(count)
-    return rows
+    """``TABLE=N`` items, by the rules the CLI's --rows shares (:func:`esdh.options.parse_rows`); 422 for a
+    malformed one."""
+    try:
+        return options.parse_rows(items)
+    except options.BadOptionValue as exc:
+        raise ApiError(422, f"rows: {exc}", "invalid_request", {"parameter": "rows", "value": exc.value}) from None
 
 
 def too_many(total: int, limit: int, counts: dict[str, int]) -> ApiError:

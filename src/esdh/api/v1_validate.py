@@ -81,7 +81,7 @@ def validate(name: Name,
         report = checked(folder, dataset, uploaded)
     result = catalogue.json_safe({**report.as_dict(), "data": "upload: " + ", ".join(names)})
     if format == "html":
-        from esdh.reports.validation_html import render_validation_html
+        from esdh.quality.validate.report_html import render_validation_html
 
         return HTMLResponse(render_validation_html(result))
     return result

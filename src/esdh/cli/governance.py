@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from esdh.cli.main import (
+from esdh.cli.options import (
     ENGINE_OPTIONS,
     PLAN_OPTIONS,
     REGISTRY_OPTION,

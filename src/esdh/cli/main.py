@@ -1,76 +1,31 @@
-"""The ``esdh`` command line. Argument parsing and printing only; the work is in ``esdh.library``."""
+"""The ``esdh`` command line: the data commands (generate, plan, packs, generators, spec, verify), and every
+other command module's commands added to the one group. Argument parsing and printing only; the work is in
+``esdh.library``."""
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import click
 
-from esdh.defaults import DEFAULT_CHUNK_SIZE, DEFAULT_PART_ROWS
-from esdh.errors import EsdhError
+from esdh.cli import demo, governance, serve, snapshot
+from esdh.cli.app import cli
+from esdh.cli.options import (
+    ENGINE_OPTIONS,
+    PLAN_OPTIONS,
+    REGISTRY_OPTION,
+    parse_formats,
+    parse_rows,
+    parse_storage_options,
+    plan_from_options,
+    with_options,
+)
 
 if TYPE_CHECKING:
     from esdh.output.datapackage import PartFile
-
-F = TypeVar("F", bound=Callable[..., object])
-
-FORMATS_HELP = "comma-separated formats: parquet, csv, json, ndjson"
-
-
-class EsdhGroup(click.Group):
-    """Turns every ESDH error into a plain message and its exit code, never a traceback."""
-
-    def invoke(self, ctx: click.Context) -> object:
-        try:
-            return super().invoke(ctx)
-        except EsdhError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(exc.exit_code)
-
-
-@click.group(cls=EsdhGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="enterprise-synthetic-data-hub", prog_name="esdh")
-@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
-              envvar="ESDH_LOG_LEVEL", help="log records at this level and above, to stderr  [env ESDH_LOG_LEVEL; "
-              "default: error]")
-@click.option("--log-format", type=click.Choice(["auto", "json", "text"], case_sensitive=False),
-              envvar="ESDH_LOG_FORMAT", help="json lines, plain text, or auto (text on a terminal)  "
-              "[env ESDH_LOG_FORMAT; default: auto]")
-def cli(log_level: str | None, log_format: str | None) -> None:
-    """ESDH: governed, deterministic, relationally coherent synthetic data from YAML specs."""
-    from esdh.logs import configure
-
-    configure(log_level, log_format)
-
-
-def parse_rows(values: tuple[str, ...]) -> dict[str, int]:
-    rows: dict[str, int] = {}
-    for item in values:
-        table, sep, count = item.partition("=")
-        if not sep or not count.strip().lstrip("-").isdigit():
-            raise click.BadParameter(f"'{item}' is not TABLE=N", param_hint="--rows")
-        rows[table.strip()] = int(count)
-    return rows
-
-
-def parse_storage_options(values: tuple[str, ...]) -> dict[str, object]:
-    """``KEY=VALUE`` pairs. A VALUE that reads as JSON is taken as such (``anon=true``, ``default_block_size=
-    5242880``, ``client_kwargs={"region_name": "eu-west-1"}``, ``key='"1234"'`` for a string of digits),
-    anything else as a string (``endpoint_url=http://localhost:9000``)."""
-    options: dict[str, object] = {}
-    for item in values:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise click.BadParameter(f"'{item}' is not KEY=VALUE", param_hint="--storage-option")
-        try:
-            options[key.strip()] = json.loads(value)
-        except ValueError:
-            options[key.strip()] = value
-    return options
 
 
 def _files_text(path: Path | str, parts: list[PartFile]) -> str:
@@ -79,55 +34,6 @@ def _files_text(path: Path | str, parts: list[PartFile]) -> str:
     if len(parts) == 1:
         return name
     return f"{name}/part-*{PurePosixPath(str(parts[0].path)).suffix} ({len(parts)} parts)"
-
-
-def parse_formats(text: str) -> list[str]:
-    return [f.strip().lower() for f in text.split(",") if f.strip()]
-
-
-def split_tables(values: tuple[str, ...]) -> list[str] | None:
-    names = [t.strip() for item in values for t in item.split(",") if t.strip()]
-    return names or None
-
-
-PLAN_OPTIONS = [
-    click.option("--seed", type=click.IntRange(min=0), help="override the spec's seed"),
-    click.option("--randomize", is_flag=True, help="draw a fresh seed (it is printed, so the run can be replayed)"),
-    click.option("--scale", type=float, default=1.0, show_default=True, help="multiply the spec's row counts"),
-    click.option("--rows", multiple=True, metavar="TABLE=N", help="set a table's row count (repeatable)"),
-    click.option("--tables", multiple=True, metavar="T[,T]", help="write only these tables"),
-    click.option("--format", "formats", default="parquet", show_default=True, help=FORMATS_HELP),
-    click.option("--chunk-size", type=click.IntRange(min=1), default=DEFAULT_CHUNK_SIZE, show_default=True,
-                 help="rows generated at once (and per Parquet row group)"),
-]
-ENGINE_OPTIONS = [
-    click.option("--engine", type=click.Choice(["local", "processes", "dask"]), default="local", show_default=True,
-                 help="where partitions run: this process, local worker processes, or a Dask cluster"),
-    click.option("--workers", type=click.IntRange(min=1), help="worker processes (default: CPU count)"),
-    click.option("--cluster", metavar="ADDRESS", help="Dask scheduler address (default: a LocalCluster)"),
-    click.option("--part-rows", type=click.IntRange(min=1), default=DEFAULT_PART_ROWS, show_default=True,
-                 help="rows per part file; larger tables are written as table/part-NNNNN files"),
-    click.option("--resume", is_flag=True, help="continue an interrupted run into the same folder"),
-    click.option("--quiet", "-q", is_flag=True, help="no progress bar"),
-]
-
-
-def with_options(options: list) -> Callable[[F], F]:
-    """Apply a shared list of click options (in the order listed)."""
-    def apply(function: F) -> F:
-        for option in reversed(options):
-            function = option(function)
-        return function
-    return apply
-
-
-def plan_from_options(seed: int | None, randomize: bool, scale: float, rows: tuple[str, ...],
-                      tables: tuple[str, ...], chunk_size: int) -> dict[str, object]:
-    """The library.plan keyword arguments the shared options give."""
-    if seed is not None and randomize:
-        raise click.UsageError("give --seed or --randomize, not both")
-    return {"seed": seed, "randomize": randomize, "scale": scale, "rows": parse_rows(rows),
-            "tables": split_tables(tables), "chunk_size": chunk_size}
 
 
 @cli.command()
@@ -245,10 +151,6 @@ def spec_schema() -> None:
     click.echo(json.dumps(spec_json_schema(), indent=2, default=str))
 
 
-REGISTRY_OPTION = click.option("--registry", type=click.Path(path_type=Path), default="runs", show_default=True,
-                               envvar="ESDH_REGISTRY", help="the run registry folder  [env ESDH_REGISTRY]")
-
-
 @cli.command()
 @click.argument("run")
 @REGISTRY_OPTION
@@ -276,17 +178,11 @@ def verify(run: str, registry: Path, as_json: bool) -> None:
         sys.exit(1)
 
 
-def _register_more() -> None:
-    from esdh.cli import demo, governance, serve, snapshot
-
-    governance.register(cli)
-    cli.add_command(demo.demo)
-    cli.add_command(serve.serve)
-    cli.add_command(snapshot.generate_snapshot)
-    cli.add_command(snapshot.profile_info)
-
-
-_register_more()
+governance.register(cli)
+cli.add_command(demo.demo)
+cli.add_command(serve.serve)
+cli.add_command(snapshot.generate_snapshot)
+cli.add_command(snapshot.profile_info)
 
 
 def main() -> None:

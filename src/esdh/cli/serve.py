@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from esdh.cli.main import REGISTRY_OPTION
+from esdh.cli.options import REGISTRY_OPTION
 from esdh.errors import MissingExtraError
 
 

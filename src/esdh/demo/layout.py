@@ -1,9 +1,9 @@
-"""What the demo keeps under its root: run folders, the ``latest`` pointer, retention and cleaning.
+"""What the demo keeps under its root: run folders, the ``latest`` pointer, retention, which names are its own.
 
 ``<root>/<UTC %Y%m%dT%H%M%S%fZ>_<profile>/`` per run (microseconds, and the folder is claimed with mkdir,
 so two demos never share or overwrite one), ``latest`` (a symlink replaced atomically, or ``latest.path``
 where symlinks are not allowed), the log ``demo_flow.jsonl`` (and its rotated ``.1``) and, while an API runs,
-``.demo_api.pid`` and ``.demo_api.port``. Only these names are ever removed.
+``.demo_api.pid`` and ``.demo_api.port``. Only these names are ever removed (``clean``).
 """
 
 from __future__ import annotations
@@ -13,10 +13,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-
-from esdh.errors import UsageError
 
 MAX_SAVED_RUNS = 5
 LATEST = "latest"
@@ -100,45 +97,5 @@ def is_own(entry: Path) -> bool:
     return bool(OWN_FILES.match(entry.name) or LEFTOVER.match(entry.name))
 
 
-@dataclass
-class Cleaned:
-    root: Path
-    removed: list[Path] = field(default_factory=list)
-    root_removed: bool = False
-
-
 def foreign_entries(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if not is_own(p))
-
-
-def clean_root(root: Path) -> Cleaned:
-    """Remove the runs, the ``latest`` pointer, the log and leftovers; refuse a root holding anything else,
-    or one whose demo API is still running."""
-    from esdh.demo.server import recorded_server
-
-    result = Cleaned(root)
-    if not root.exists():
-        return result
-    if not root.is_dir():
-        raise UsageError(f"{root} is not a folder; refusing to clean it")
-    foreign = foreign_entries(root)
-    if foreign:
-        names = ", ".join(p.name for p in foreign[:10]) + (" ..." if len(foreign) > 10 else "")
-        raise UsageError(f"{root} holds things the demo did not make ({names}); refusing to clean it "
-                         "(give the demo's own --root)")
-    running = recorded_server(root)
-    if running is not None and running.is_server:
-        raise UsageError(f"a demo API is still running (pid {running.pid}); stop it first: esdh demo stop "
-                         f"--root {root}")
-    for entry in sorted(root.iterdir()):
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry)
-        else:
-            entry.unlink()
-        result.removed.append(entry)
-    try:
-        root.rmdir()
-        result.root_removed = True
-    except OSError:  # something appeared meanwhile: leave it
-        pass
-    return result

@@ -1,6 +1,7 @@
 """The safe, vectorised expression language used by derived columns and rules."""
 
+from esdh.expr.errors import ExpressionError
 from esdh.expr.evaluate import evaluate
-from esdh.expr.parse import ExpressionError, Node, names, parse
+from esdh.expr.parse import Node, names, parse
 
 __all__ = ["ExpressionError", "Node", "evaluate", "names", "parse"]

@@ -7,8 +7,9 @@ from collections.abc import Callable
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from esdh.expr.errors import ExpressionError
 from esdh.expr.functions import FUNCTIONS, concat
-from esdh.expr.parse import ExpressionError, Node
+from esdh.expr.parse import Node
 
 Value = pa.Array | pa.Scalar
 Resolver = Callable[[str], Value]

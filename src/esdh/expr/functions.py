@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from esdh.expr.calendar import shift_months, whole_years
-from esdh.expr.parse import ExpressionError
+from esdh.expr.errors import ExpressionError
 
 Value = pa.Array | pa.Scalar
 

@@ -11,11 +11,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from esdh.errors import EsdhError
-
-
-class ExpressionError(EsdhError):
-    """An expression that cannot be parsed or uses something that is not allowed."""
+from esdh.expr.errors import ExpressionError
+from esdh.expr.functions import FUNCTIONS
 
 
 @dataclass(frozen=True)
@@ -31,8 +28,6 @@ _CMPOPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">
 
 def parse(text: str) -> Node:
     """Parse and check an expression; raises ExpressionError with a readable reason."""
-    from esdh.expr.functions import FUNCTIONS
-
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:

@@ -17,7 +17,7 @@ from esdh.expr import ExpressionError, Node, names, parse
 from esdh.generators.base import registry
 from esdh.generators.numeric import DISTRIBUTIONS
 from esdh.spec.columns import Compiled
-from esdh.spec.cycles import ROWS, column_graph, find_cycle
+from esdh.spec.cycles import find_cycle, toposort
 from esdh.spec.model import COLUMN_KEYS, Column, Count, RowsPer, Spec, Table
 from esdh.spec.yamlsource import Path_, SourceMap
 
@@ -27,6 +27,8 @@ MARKER_COLUMN = "synthetic_source"
 # and the number of siblings.
 SPECIAL_NAMES = {"as_of", "row_index", "ordinal", "siblings"}
 SIBLING_NAMES = {"ordinal", "siblings"}
+ROWS = "<rows>"  # the node of a table's row count in column_graph
+ColumnNode = tuple[str, str]
 
 
 @dataclass
@@ -360,7 +362,7 @@ class _Compiler:
                     self.problem((*path, "columns", name), f"reads unknown column '{dep}'",
                                  suggest(dep, set(columns)) or "name a column of the same table")
         graph = {name: {d for d in col.depends_on if d in columns} for name, col in columns.items()}
-        order, cycle = _toposort(graph)
+        order, cycle = toposort(graph)
         if cycle:
             self.problem((*path, "columns", cycle[0]), f"columns depend on each other in a cycle: {' -> '.join(cycle)}",
                          "break the cycle: one of these columns must not read the others")
@@ -457,7 +459,7 @@ class _Compiler:
                 if col.kind == "ref" and col.choose in ("first_of_parent", "random_of_parent"):
                     deps.add(col.target_table or "")
             graph[name] = {d for d in deps if d in tables}
-        order, cycle = _toposort(graph)
+        order, cycle = toposort(graph)
         if cycle:
             self.problem(("tables", cycle[0]), f"tables depend on each other in a cycle: {' -> '.join(cycle)}",
                          "a foreign key cycle cannot be generated; make one of the links a lookup-free column "
@@ -477,28 +479,38 @@ def _type_hint(kind: str) -> str:
     return ""
 
 
-def _toposort(graph: dict[str, set[str]]) -> tuple[list[str], list[str]]:
-    """Kahn's algorithm keeping declaration order; returns (order, a cycle if one exists)."""
-    order: list[str] = []
-    placed: set[str] = set()
-    pending = list(graph)
-    while pending:
-        ready = [n for n in pending if graph[n] <= placed]
-        if not ready:
-            return order, _find_cycle(graph, pending)
-        for name in ready:
-            order.append(name)
-            placed.add(name)
-        pending = [n for n in pending if n not in placed]
-    return order, []
+def column_graph(tables: dict[str, TableModel]) -> dict[ColumnNode, set[ColumnNode]]:
+    """Which values each value is computed from, across tables.
 
-
-def _find_cycle(graph: dict[str, set[str]], pending: list[str]) -> list[str]:
-    node, seen = pending[0], []
-    while node not in seen:
-        seen.append(node)
-        node = sorted(d for d in graph[node] if d in pending)[0]
-    return [*seen[seen.index(node):], node]
+    Every value is computed on demand from the columns it reads, so a column that (through lookups,
+    aggregates, windows or row counts) ends up reading itself could never be computed. Nodes are
+    ``(table, column)``; ``(table, ROWS)`` stands for a child table's row count.
+    """
+    graph: dict[ColumnNode, set[ColumnNode]] = {}
+    for name, model in tables.items():
+        rows_node = (name, ROWS)
+        graph[rows_node] = set()
+        if model.parent:
+            graph[rows_node].add((model.parent, ROWS))
+            if model.where is not None:
+                graph[rows_node] |= {(model.parent, n) for n in names(model.where)
+                                     if n in tables[model.parent].columns}
+        for col in model.columns.values():
+            edges = {(name, d) for d in col.depends_on if d in model.columns}
+            if col.kind == "ref" and col.target_table in tables:
+                edges.add((col.target_table, col.target_column or ""))
+                if col.choose in ("parent", "first_of_parent", "random_of_parent", "distinct"):
+                    edges.add(rows_node)
+                if col.choose == "weighted" and col.spec.weight_by:
+                    edges.add((col.target_table, col.spec.weight_by))
+            elif col.kind == "lookup" and col.target_table in tables:
+                edges.add((col.target_table, col.target_column or ""))
+            elif col.kind == "aggregate" and col.target_table in tables:
+                edges |= {(col.target_table, col.target_column or ""), (col.target_table, ROWS)}
+            elif col.kind == "window":
+                edges.add(rows_node)
+            graph[(name, col.name)] = edges
+    return graph
 
 
 def compile_spec(spec: Spec, source: SourceMap | None = None, problems: list[SpecProblem] | None = None,

@@ -1,58 +1,41 @@
-"""Find a cycle among columns across tables before anything is generated.
+"""Order a dependency graph and find a cycle in it: the one implementation the spec compiler uses for
+columns within a table, for tables, and for values across tables.
 
-Every value is computed on demand from the columns it reads, so a column that (through lookups,
-aggregates, windows or row counts) ends up reading itself could never be computed. Nodes are
-``(table, column)``; ``(table, ROWS)`` stands for a child table's row count.
+A graph maps each node to the nodes it depends on. Nothing here knows what the nodes stand for.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TypeVar
 
-from esdh.expr import names
-
-if TYPE_CHECKING:
-    from esdh.spec.compile import TableModel
-
-ROWS = "<rows>"
-Node = tuple[str, str]
+N = TypeVar("N", str, tuple[str, str])  # a column or table name, or a (table, column) pair
 
 
-def column_graph(tables: dict[str, TableModel]) -> dict[Node, set[Node]]:
-    graph: dict[Node, set[Node]] = {}
-    for name, model in tables.items():
-        rows_node = (name, ROWS)
-        graph[rows_node] = set()
-        if model.parent:
-            graph[rows_node].add((model.parent, ROWS))
-            if model.where is not None:
-                graph[rows_node] |= {(model.parent, n) for n in names(model.where)
-                                     if n in tables[model.parent].columns}
-        for col in model.columns.values():
-            edges = {(name, d) for d in col.depends_on if d in model.columns}
-            if col.kind == "ref" and col.target_table in tables:
-                edges.add((col.target_table, col.target_column or ""))
-                if col.choose in ("parent", "first_of_parent", "random_of_parent", "distinct"):
-                    edges.add(rows_node)
-                if col.choose == "weighted" and col.spec.weight_by:
-                    edges.add((col.target_table, col.spec.weight_by))
-            elif col.kind == "lookup" and col.target_table in tables:
-                edges.add((col.target_table, col.target_column or ""))
-            elif col.kind == "aggregate" and col.target_table in tables:
-                edges |= {(col.target_table, col.target_column or ""), (col.target_table, ROWS)}
-            elif col.kind == "window":
-                edges.add(rows_node)
-            graph[(name, col.name)] = edges
-    return graph
+def toposort(graph: dict[N, set[N]]) -> tuple[list[N], list[N]]:
+    """Kahn's algorithm keeping declaration order; returns (order, a cycle if one exists)."""
+    order: list[N] = []
+    placed: set[N] = set()
+    pending = list(graph)
+    while pending:
+        ready = [n for n in pending if graph[n] <= placed]
+        if not ready:
+            return order, find_cycle(graph)
+        for name in ready:
+            order.append(name)
+            placed.add(name)
+        pending = [n for n in pending if n not in placed]
+    return order, []
 
 
-def find_cycle(graph: dict[Node, set[Node]]) -> list[Node]:
-    """One cycle as a list of nodes (first == last), or [] if there is none. Iterative DFS."""
-    state: dict[Node, int] = {}  # 1: on the current path, 2: done
+def find_cycle(graph: dict[N, set[N]]) -> list[N]:
+    """One cycle as a list of nodes (first == last), or [] if there is none. Iterative DFS that starts
+    at the first node in declaration order and follows dependencies in sorted order, so the cycle
+    reported is the same on every run."""
+    state: dict[N, int] = {}  # 1: on the current path, 2: done
     for start in graph:
         if state.get(start):
             continue
-        path: list[Node] = [start]
+        path: list[N] = [start]
         stack = [iter(sorted(graph.get(start, ())))]
         state[start] = 1
         while stack:

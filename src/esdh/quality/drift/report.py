@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from esdh.quality.drift.report_html import render_drift_html
 from esdh.quality.drift.thresholds import VERDICTS, Thresholds, worst
 
 FORMAT_VERSION = 1
@@ -43,8 +44,6 @@ class DriftReport:
 
     def write(self, folder: Path, prefix: str = "drift") -> list[Path]:
         """Write ``<prefix>.json`` and ``<prefix>.html`` into ``folder``; returns their paths."""
-        from esdh.reports.drift_html import render_drift_html
-
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         json_path, html_path = folder / f"{prefix}.json", folder / f"{prefix}.html"

@@ -25,8 +25,8 @@ skipped, with the reason, never as passed.
 The modules follow the data: ``files`` finds each table's files, ``read`` reads them batch by batch and
 ``sql`` shows them to DuckDB, both converted to the spec's types (``kinds``); ``rows`` runs the row checks
 (``nulls`` says which columns may hold no null, ``rules`` which rules can be evaluated, ``hidden`` rebuilds
-the hidden columns they read), ``keys`` the set checks; ``run`` holds one validation together and
-``report`` is its result.
+the hidden columns they read), ``keys`` the set checks; ``session`` holds one validation's shared state,
+``run`` runs the checks in order and ``report`` is its result.
 """
 
 from esdh.quality.validate.files import TableData, find_tables

@@ -15,7 +15,7 @@ from esdh.quality.validate.read import typed_batches
 from esdh.quality.validate.sql import DUCK_TYPES, arrow, positions, quote
 
 if TYPE_CHECKING:
-    from esdh.quality.validate.run import Validation
+    from esdh.quality.validate.session import Validation
 
 
 class Derived:

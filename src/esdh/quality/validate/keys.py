@@ -14,7 +14,7 @@ from esdh.quality.validate.read import typed_batches
 from esdh.quality.validate.sql import positions, quote
 
 if TYPE_CHECKING:
-    from esdh.quality.validate.run import Validation
+    from esdh.quality.validate.session import Validation
 
 
 def check_keys(run: Validation, tables: list[str]) -> None:

@@ -18,7 +18,7 @@ from esdh.quality.validate.sql import json_source, quote, sql_list
 from esdh.spec.compile import MARKER_COLUMN
 
 if TYPE_CHECKING:
-    from esdh.quality.validate.run import Validation
+    from esdh.quality.validate.session import Validation
 
 CHUNK_ROWS = 65_536
 TypedBatch = tuple[int, pa.RecordBatch, pa.RecordBatch]  # first row, batch as read, batch in the spec's types

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from esdh.checks.results import CheckResult
+from esdh.quality.validate.report_html import render_validation_html
 from esdh.spec.compile import Dataset
 
 REPORT_VERSION = 1
@@ -77,8 +78,6 @@ class ValidationReport:
 
     def write(self, folder: Path | str, prefix: str = "validation") -> list[Path]:
         """Write ``<prefix>.json`` and ``<prefix>.html`` into ``folder``."""
-        from esdh.reports.validation_html import render_validation_html
-
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         report = self.as_dict()

@@ -18,7 +18,7 @@ from esdh.quality.validate.read import typed_batches
 from esdh.quality.validate.rules import unavailable
 
 if TYPE_CHECKING:
-    from esdh.quality.validate.run import Validation
+    from esdh.quality.validate.session import Validation
 
 
 def check_rows(run: Validation, data: TableData) -> None:

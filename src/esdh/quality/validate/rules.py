@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from esdh.quality.validate.run import Validation
+    from esdh.quality.validate.session import Validation
 
 
 def unavailable(run: Validation, table: str, expression: str) -> str | None:

@@ -8,7 +8,7 @@ from html import escape
 from typing import Any
 
 from esdh.checks.results import expectation
-from esdh.reports.page import page, verdict_badge
+from esdh.quality.html.page import page, verdict_badge
 
 ORDER = ("row", "file", "line", "value", "first_row", "count")  # sample keys, in this order where present
 TITLES = {"row": "Row index", "file": "File", "line": "Line", "value": "Value", "first_row": "First row with this key",

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from html import escape
 from typing import Any
 
-from esdh.quality.drift import DAYS
-from esdh.reports.charts import category_bars, correlation_heatmap, fmt, histogram
-from esdh.reports.page import page, verdict_badge
+from esdh.quality.drift.queries import DAYS
+from esdh.quality.html.charts import category_bars, correlation_heatmap, fmt, histogram
+from esdh.quality.html.page import page, verdict_badge
 
 SKIPPED = {"bins", "edges", "verdict", "p_value_verdict", "binning"}
 
