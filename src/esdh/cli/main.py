@@ -15,6 +15,7 @@ from esdh.errors import EsdhError
 
 if TYPE_CHECKING:
     from esdh.runs.datapackage import PartFile
+    from esdh.spec.compile import Dataset
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -121,6 +122,14 @@ def with_options(options: list) -> Callable[[F], F]:
     return apply
 
 
+def echo_source(dataset: Dataset, err: bool = False) -> None:
+    """Say which spec was read when the name given could also have meant a path here (the first line of
+    the command's output; ``err`` for commands whose standard output is JSON)."""
+    origin = dataset.origin
+    if origin is not None and origin.note:
+        click.echo(f"source: {origin.note}", err=err)
+
+
 def plan_from_options(seed: int | None, randomize: bool, scale: float, rows: tuple[str, ...],
                       tables: tuple[str, ...], chunk_size: int) -> dict[str, object]:
     """The library.plan keyword arguments the shared options give."""
@@ -149,6 +158,7 @@ def generate(dataset: str, out: str, seed: int | None, randomize: bool, scale: f
     from esdh.cli.progress import progress_bar
 
     plan = library.plan(dataset, version=version, **plan_from_options(seed, randomize, scale, rows, tables, chunk_size))
+    echo_source(plan.dataset)
     click.echo(f"seed: {plan.seed}{' (randomized)' if plan.randomized else ''}")
     if resume and randomize:
         raise click.UsageError("--resume replays a run: give its --seed, not --randomize")
@@ -185,6 +195,7 @@ def plan(dataset: str, seed: int | None, scale: float, rows: tuple[str, ...], as
     from esdh.plan.describe import describe_plan, render_plan
 
     the_plan = library.plan(dataset, seed=seed, scale=scale, rows=parse_rows(rows))
+    echo_source(the_plan.dataset, err=as_json)
     info = describe_plan(the_plan)
     click.echo(json.dumps(info, indent=2) if as_json else render_plan(info))
 
@@ -233,6 +244,7 @@ def spec_check(file: str) -> None:
     from esdh.plan.planner import build_plan
 
     dataset = library.load(file)
+    echo_source(dataset)
     build_plan(dataset)
     tables = ", ".join(f"{n}" for n in dataset.tables)
     click.echo(f"ok: {dataset.spec.dataset} {dataset.spec.version} ({tables})")
