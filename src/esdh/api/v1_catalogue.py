@@ -31,7 +31,8 @@ def declared_versions(dataset: Dataset) -> list[str]:
 
 @functools.lru_cache(maxsize=64)
 def _load(name: str, version: str | None) -> Dataset:
-    return library.load(name, version)
+    # pack: by name only: a URL's name never reads a file or folder of the server's, whatever its directory
+    return library.load(f"pack:{name}", version)
 
 
 def dataset_of(name: str, version: str | None = None) -> Dataset:

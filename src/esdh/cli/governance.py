@@ -14,6 +14,7 @@ from esdh.cli.options import (
     ENGINE_OPTIONS,
     PLAN_OPTIONS,
     REGISTRY_OPTION,
+    echo_source,
     parse_formats,
     parse_storage_options,
     plan_from_options,
@@ -74,6 +75,7 @@ def run(dataset: str, version: str | None, registry: Path, seed: int | None, ran
     options = plan_from_options(seed, randomize, scale, rows, tables, chunk_size)
     limits = drift_thresholds(thresholds)
     plan = library.plan(dataset, version=spec_version_of(version) if version else None, **options)
+    echo_source(plan.dataset)
     with progress_bar(plan, enabled=not quiet) as progress:
         outcome = run_generated(plan, registry, version=version, formats=parse_formats(formats), engine=engine,
                                 workers=workers, cluster=cluster, part_rows=part_rows, resume=resume,
@@ -265,7 +267,9 @@ def validate(data: Path, spec: str, version: str | None, as_json: bool, report_d
     from esdh import library
     from esdh.quality.validate import validate_data
 
-    result = validate_data(data, library.load(spec, version))
+    model = library.load(spec, version)
+    echo_source(model, err=as_json)
+    result = validate_data(data, model)
     written = result.write(report_dir) if report_dir else []
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2, default=str))

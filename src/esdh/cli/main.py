@@ -17,6 +17,7 @@ from esdh.cli.options import (
     ENGINE_OPTIONS,
     PLAN_OPTIONS,
     REGISTRY_OPTION,
+    echo_source,
     parse_formats,
     parse_rows,
     parse_storage_options,
@@ -55,6 +56,7 @@ def generate(dataset: str, out: str, seed: int | None, randomize: bool, scale: f
     from esdh.cli.progress import progress_bar
 
     plan = library.plan(dataset, version=version, **plan_from_options(seed, randomize, scale, rows, tables, chunk_size))
+    echo_source(plan.dataset)
     click.echo(f"seed: {plan.seed}{' (randomized)' if plan.randomized else ''}")
     if resume and randomize:
         raise click.UsageError("--resume replays a run: give its --seed, not --randomize")
@@ -91,6 +93,7 @@ def plan(dataset: str, seed: int | None, scale: float, rows: tuple[str, ...], as
     from esdh.engine.describe import describe_plan, render_plan
 
     the_plan = library.plan(dataset, seed=seed, scale=scale, rows=parse_rows(rows))
+    echo_source(the_plan.dataset, err=as_json)
     info = describe_plan(the_plan)
     click.echo(json.dumps(info, indent=2) if as_json else render_plan(info))
 
@@ -138,6 +141,7 @@ def spec_check(file: str) -> None:
     from esdh import library
 
     dataset = library.load(file)
+    echo_source(dataset)
     library.plan(dataset)
     tables = ", ".join(f"{n}" for n in dataset.tables)
     click.echo(f"ok: {dataset.spec.dataset} {dataset.spec.version} ({tables})")

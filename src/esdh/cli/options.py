@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 import esdh.options
 from esdh.defaults import DEFAULT_CHUNK_SIZE, DEFAULT_PART_ROWS
+
+if TYPE_CHECKING:
+    from esdh.spec.compile import Dataset
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -92,3 +95,11 @@ def plan_from_options(seed: int | None, randomize: bool, scale: float, rows: tup
 
 REGISTRY_OPTION = click.option("--registry", type=click.Path(path_type=Path), default="runs", show_default=True,
                                envvar="ESDH_REGISTRY", help="the run registry folder  [env ESDH_REGISTRY]")
+
+
+def echo_source(dataset: Dataset, err: bool = False) -> None:
+    """Say which spec was read when the name given could also have meant a path here (the first line of
+    the command's output; ``err`` for commands whose standard output is JSON)."""
+    origin = dataset.origin
+    if origin is not None and origin.note:
+        click.echo(f"source: {origin.note}", err=err)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -20,6 +21,9 @@ from esdh.spec.columns import Compiled
 from esdh.spec.cycles import find_cycle, toposort
 from esdh.spec.model import COLUMN_KEYS, Column, Count, RowsPer, Spec, Table
 from esdh.spec.yamlsource import Path_, SourceMap
+
+if TYPE_CHECKING:
+    from esdh.spec.source import ResolvedSource
 
 MARKER_COLUMN = "synthetic_source"
 # Names an expression may read besides columns (a column of the same name takes precedence):
@@ -60,6 +64,7 @@ class Dataset:
     tables: dict[str, TableModel]
     order: list[str]  # tables after the tables they depend on
     source: SourceMap = field(default_factory=lambda: SourceMap("<spec>"))
+    origin: ResolvedSource | None = None  # what the user's source was read as (set by load_spec)
 
     def key_target(self, table: str, column: str) -> tuple[str, str] | None:
         """The (table, column) key a column's values come from, if it is a foreign key.

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from esdh.errors import SpecError, SpecProblem
 from esdh.spec.compile import Dataset, compile_spec, suggest
 from esdh.spec.model import UNION_TAGS, Column, Spec, Table
+from esdh.spec.source import resolve_source
 from esdh.spec.versions import apply_version
 from esdh.spec.yamlsource import SourceMap, load_yaml, read_yaml
 
@@ -121,32 +122,29 @@ def _as_date(value: Any) -> dt.date:
 
 
 def load_spec(source: str | Path | dict[str, Any], version: str | None = None) -> Dataset:
-    """Load and check a spec: a path to a YAML file, a built-in pack name, YAML text or a mapping;
-    ``version`` picks one of the versions the spec declares (default: its base version)."""
-    if isinstance(source, dict):
+    """Load and check a spec: a built-in dataset's name (or ``pack:NAME``), a path to a YAML file or a
+    seed-003 folder, YAML text or a mapping (the rules: :mod:`esdh.spec.source`); ``version`` picks one of
+    the versions the spec declares (default: its base version). The dataset's ``origin`` says what was
+    read, with a note when a built-in's name is also a path here."""
+    origin = resolve_source(source)
+    if origin.kind == "mapping":
         smap = SourceMap("<mapping>")
         data = source
-    elif isinstance(source, Path) or (isinstance(source, str) and "\n" not in source and
-                                      (source.endswith((".yaml", ".yml")) or Path(source).exists())):
-        path = Path(source)
-        if not path.exists():
-            raise SpecError([SpecProblem("", f"spec file not found: {path}", "check the path", str(path))])
-        if path.is_dir():  # a seed-003 folder (dataset.yaml, schema.yaml, evolution.yaml), translated
-            from esdh.spec.seed003 import read_seed003_folder
+    elif origin.kind == "folder":  # a seed-003 folder (dataset.yaml, schema.yaml, evolution.yaml), translated
+        from esdh.spec.seed003 import read_seed003_folder
 
-            data, smap = read_seed003_folder(path)
-        else:
-            data, smap = read_yaml(path)
-    elif isinstance(source, str) and "\n" not in source:
-        from esdh.packs import pack_path
-
-        path = pack_path(source)
-        data, smap = read_yaml(path)
+        assert origin.path is not None
+        data, smap = read_seed003_folder(origin.path)
+    elif origin.kind in ("file", "pack"):
+        assert origin.path is not None
+        data, smap = read_yaml(origin.path)
     else:
         data, smap = load_yaml(str(source), "<text>")
     data = apply_version(data, smap, version)
     spec, problems, broken = parse_spec(data, smap)
-    return compile_spec(spec, smap, problems, broken)
+    dataset = compile_spec(spec, smap, problems, broken)
+    dataset.origin = origin
+    return dataset
 
 
 def spec_hash(spec: Spec) -> str:
