@@ -17,8 +17,8 @@ import pytest
 
 from esdh.checks.results import CheckFailed
 from esdh.cli.main import cli
+from esdh.library.run import run_generated
 from esdh.runs.registry import Registry
-from esdh.runs.run import run_generated
 from esdh.runs.verify import verify_run
 
 SHOP_ROWS = {"customers": 400}

@@ -36,8 +36,8 @@ from esdh.api.deps import caller, generation_slot
 from esdh.api.errors import ApiError
 from esdh.api.settings import ApiSettings
 from esdh.api.v1_models import errors
+from esdh.library.snapshot import ENTITIES, SNAPSHOT_VERSION, snapshot_metadata
 from esdh.plan.planner import Plan
-from esdh.snapshot import ENTITIES, SNAPSHOT_VERSION, snapshot_metadata
 from esdh.spec.compile import Dataset
 
 MAX_SEED = 2**53 - 1  # the largest whole number every JSON client (JavaScript included) keeps exact

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from esdh.snapshot import DEFAULT_FORMATS, ENTITIES, SNAPSHOT_FORMATS
+from esdh.library.snapshot import DEFAULT_FORMATS, ENTITIES, SNAPSHOT_FORMATS
 
 
 class Greedy(click.Option):
@@ -53,7 +53,7 @@ class Greedy(click.Option):
 def generate_snapshot(output_dir: Path, records: int, seed: int | None, randomize: bool,
                       entities: tuple[str, ...], formats: tuple[str, ...]) -> None:
     """Write the seed system's snapshot layout (persons_v0_1.csv, dataset_v0_1.json, manifest, ...)."""
-    from esdh.snapshot import generate_snapshot as build
+    from esdh.library.snapshot import generate_snapshot as build
 
     if seed is not None and randomize:
         raise click.UsageError("give --seed or --randomize, not both")
@@ -72,7 +72,7 @@ def generate_snapshot(output_dir: Path, records: int, seed: int | None, randomiz
 @click.option("--json", "as_json", is_flag=True)
 def profile_info(name: str | None, as_json: bool) -> None:
     """Show what a demo profile generates."""
-    from esdh.profiles import profile_info as describe
+    from esdh.library.profiles import profile_info as describe
 
     info = describe(name)
     if as_json:

@@ -221,8 +221,8 @@ def run_demo(options: DemoOptions, echo: Echo = print) -> DemoResult:
 
 
 def _steps(state: _State, tag: _RunTag, context: ExitStack) -> DemoResult:
-    from esdh.profiles import load_profile
-    from esdh.snapshot import generate_snapshot
+    from esdh.library.profiles import load_profile
+    from esdh.library.snapshot import generate_snapshot
 
     options, root, echo = state.options, state.root, state.echo
     state.step = "load profile"

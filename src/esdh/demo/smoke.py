@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from esdh.demo.client import call_ok
-from esdh.snapshot import ENTITIES, MANIFEST, SLUG
+from esdh.library.snapshot import ENTITIES, MANIFEST, SLUG
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,22 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from esdh.checks.results import CheckResult
 from esdh.output.datapackage import WrittenTable, field_type
+from esdh.plan.planner import Plan
 from esdh.version import __version__
 
-if TYPE_CHECKING:
-    from esdh.output.lineage import LineageRecorder
+
+class Recording(Protocol):
+    """What the events read of a generation being recorded (:class:`esdh.output.lineage.LineageRecorder`)."""
+
+    plan: Plan
+    spec: dict[str, Any]
+    final: Path | str  # the published folder, or an object store URL
+    results: list[CheckResult]
+    run_id: str
 
 PRODUCER = f"urn:esdh:enterprise-synthetic-data-hub:{__version__}"
 SCHEMA_URL = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
@@ -34,7 +42,7 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def spec_dataset(recorder: LineageRecorder) -> dict[str, Any]:
+def spec_dataset(recorder: Recording) -> dict[str, Any]:
     """The spec as the run's input dataset; its version is the spec hash."""
     source = recorder.plan.dataset.source.file
     if recorder.spec["kind"] == "inline":
@@ -45,7 +53,7 @@ def spec_dataset(recorder: LineageRecorder) -> dict[str, Any]:
     return {"namespace": namespace, "name": name, "facets": {"version": version}}
 
 
-def output_dataset(recorder: LineageRecorder, table: WrittenTable, fmt: str, path: Path,
+def output_dataset(recorder: Recording, table: WrittenTable, fmt: str, path: Path,
                    results: list[CheckResult]) -> dict[str, Any]:
     """One written file (or folder of part files): its schema, row count and size, and the checks run on
     its table."""
@@ -76,7 +84,7 @@ def store_dataset_name(url: str) -> tuple[str, str]:
     return f"{scheme}://{bucket}", key
 
 
-def run_event(event_type: str, recorder: LineageRecorder,
+def run_event(event_type: str, recorder: Recording,
               written: list[WrittenTable] | None = None) -> dict[str, Any]:
     """A RunEvent (START, COMPLETE) for the recorder's run; outputs once files are written."""
     plan = recorder.plan

@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
-import logging
 import os
 import re
 import shlex
@@ -27,12 +26,13 @@ import socket
 import stat
 import sys
 import uuid
+from collections.abc import Sized
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from esdh.errors import OutputError, UsageError
-from esdh.logs import event, run_context
+from esdh.logs import event
 from esdh.output.checksum import sha256_file
 from esdh.output.datapackage import file_resource, write_manifest
 from esdh.output.folder import MANIFEST
@@ -123,6 +123,30 @@ def add_reports(folder: Path, reports: list[Path]) -> dict[str, Any]:
     return manifest
 
 
+class Report(Protocol):
+    def write(self, folder: Path) -> list[Path]: ...
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+class ValidationLike(Report, Protocol):
+    """What a run reads of a validation report (:class:`esdh.quality.validate.ValidationReport`)."""
+
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def checks(self) -> Sized: ...
+
+
+class DriftLike(Report, Protocol):
+    """What a run reads of a drift report (:class:`esdh.quality.drift.DriftReport`); the run names both
+    sides by ``dataset/version``, so the report does not depend on where it was made."""
+
+    current: dict[str, Any]
+    reference: dict[str, Any]
+
+
 class RunWriter:
     """The steps every run shares, generated or ingested: reserve, stage, report, publish, register."""
 
@@ -160,9 +184,9 @@ class RunWriter:
         assert self.record is not None
         return self.registry.previous(self.record)
 
-    def reports(self, validation: Any | None, against: RunRecord | None,
-                thresholds: Any | None = None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-        """Write the validation report and the drift report against ``against`` into the staged run."""
+    def reports(self, validation: ValidationLike | None,
+                drift: DriftLike | None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """Write the validation report and the drift report (against the previous run) into the staged run."""
         folder = self.staging / REPORTS
         folder.mkdir(exist_ok=True)
         files: list[Path] = []
@@ -171,10 +195,8 @@ class RunWriter:
             files += validation.write(folder)
             validation_dict = validation.as_dict()
             event("run.validated", ok=validation.ok, checks=len(validation.checks))
-        if against is not None:
-            from esdh.quality.drift import compare_folders
-
-            drift = compare_folders(self.staging, self.registry.folder_of(against), thresholds)
+        against = self.previous()
+        if drift is not None and against is not None:
             # name both sides by run, relative to the registry: the report must not depend on where it was made
             drift.current.update(folder=self.reference, run=self.version)
             drift.reference.update(folder=against.folder, run=against.version)
@@ -228,60 +250,4 @@ def _user() -> str:
         return str(os.getuid())
 
 
-def run_generated(source: Any, registry: Registry | Path | str, *, version: str | None = None,
-                  formats: list[str] | tuple[str, ...] = ("parquet",), engine: str = "local",
-                  workers: int | None = None, cluster: str | None = None, part_rows: int | None = None,
-                  resume: bool = False, thresholds: Any | None = None, progress: Any = None,
-                  command: str | None = None, **plan_options: Any) -> RunOutcome:
-    """Generate ``source`` (a spec, a built-in name or a Plan) as run ``version`` of its dataset (default: the
-    spec's version; ``1.1.0+2`` is another run of spec version 1.1.0) in the registry."""
-    from esdh import library
-    from esdh.defaults import DEFAULT_PART_ROWS
-    from esdh.engine.recipe import Recipe
-    from esdh.plan.planner import Plan
-    from esdh.quality.validate import ValidationReport
 
-    registry = registry if isinstance(registry, Registry) else Registry(registry)
-    if isinstance(source, Plan):
-        plan = source
-        if plan_options:
-            raise UsageError("give plan options or a Plan, not both")
-        if version and spec_version_of(version) != plan.dataset.spec.version:
-            raise UsageError(f"run version {version} is not of the plan's spec version {plan.dataset.spec.version}")
-    else:
-        plan = library.plan(library.load(source, spec_version_of(version) if version else None), **plan_options)
-    dataset = plan.dataset
-    version = version or dataset.spec.version
-    writer = RunWriter(registry, dataset.spec.dataset.lower(), version, "generated", command)
-    with run_context(writer.run_id):
-        recipe = Recipe.of(plan)
-        writer.reserve(spec_version=dataset.spec.version, seed=plan.seed, scale=plan.scale,
-                       spec_hash=plan.spec_hash, spec=recipe.spec)
-        event("run.started", dataset=writer.dataset, version=version, seed=plan.seed, scale=plan.scale,
-              engine=engine, formats=list(formats))
-        keep = False
-        try:
-            result = library.generate(plan, writer.staging, formats=formats, check=True, progress=progress,
-                                      engine=engine, workers=workers, cluster=cluster,
-                                      part_rows=DEFAULT_PART_ROWS if part_rows is None else part_rows, resume=resume)
-            validation = ValidationReport.from_checks(dataset, Path(writer.reference), result.checks)
-            validation_dict, drift_dict = writer.reports(validation, writer.previous(), thresholds)
-            outcome = writer.publish(writer.staging / EVENTS, row_counts={t: plan.rows[t] for t in plan.tables},
-                                     validation="pass" if validation.ok else "fail",
-                                     drift=drift_dict["verdict"] if drift_dict else None,
-                                     against=drift_dict["reference"]["run"] if drift_dict else None)
-        except (KeyboardInterrupt, SystemExit):
-            keep = True  # an interrupted generation resumes from its partial folder
-            raise
-        except Exception as exc:
-            event("run.failed", level=logging.WARNING, dataset=writer.dataset, version=version,
-                  error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-            raise
-        finally:
-            if writer.record is not None and writer.record.being_written:
-                writer.abandon(keep_staging=keep)
-        outcome.validation, outcome.drift, outcome.resumed = validation_dict, drift_dict, result.resumed
-        return outcome
-
-
-__all__ = ["RunOutcome", "RunWriter", "remove_run_folder", "run_generated", "spec_version_of"]

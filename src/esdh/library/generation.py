@@ -1,4 +1,4 @@
-"""The Python API. The CLI and the HTTP API call these functions and hold no logic of their own."""
+"""Generation: load a spec, plan it, generate it into a folder or an object store, or read rows in memory."""
 
 from __future__ import annotations
 
@@ -75,52 +75,3 @@ def table(source: SpecSource | Plan, name: str, **plan_options: Any) -> pa.Table
 
 # -- governed runs ---------------------------------------------------------------------------------------
 # Thin wrappers: the CLI and the HTTP API call these; the work is in esdh.runs and esdh.quality.
-
-
-def run(source: SpecSource | Plan, registry: str | Path = "runs", *, version: str | None = None,
-        **options: Any) -> Any:
-    """Generate ``source`` as an immutable, registered run ``<registry>/<dataset>/<version>/`` (see
-    :func:`esdh.runs.run.run_generated` for the options); returns a RunOutcome."""
-    from esdh.runs.run import run_generated
-
-    return run_generated(source, registry, version=version, **options)
-
-
-def ingest(data: str | Path, registry: str | Path = "runs", *, dataset: str, spec: SpecSource | None = None,
-           version: str | None = None, thresholds: dict[str, float] | None = None) -> Any:
-    """Register external CSV or Parquet data as a run of ``dataset`` (validated against ``spec``)."""
-    from esdh.runs.ingest import ingest as ingest_data
-
-    return ingest_data(data, registry, dataset=dataset, spec=spec, version=version,
-                       thresholds=_thresholds(thresholds))
-
-
-def validate(data: str | Path, spec: SpecSource, *, version: str | None = None,
-             tables: list[str] | None = None) -> Any:
-    """Check data (a folder of CSV/Parquet/NDJSON files, an ESDH output or one file) against a spec;
-    returns a ValidationReport (``.ok``, ``.as_dict()``, ``.write(folder)``)."""
-    from esdh.quality.validate import validate_data
-
-    return validate_data(Path(data), load(spec, version), tables=tables)
-
-
-def compare(current: str | Path, reference: str | Path, thresholds: dict[str, float] | None = None) -> Any:
-    """Drift of the output folder ``current`` against ``reference``; returns a DriftReport."""
-    from esdh.quality.drift import compare_folders
-
-    return compare_folders(Path(current), Path(reference), _thresholds(thresholds))
-
-
-def registry(root: str | Path = "runs") -> Any:
-    """The run registry at ``root`` (``.runs()``, ``.latest(dataset)``, ``.get(dataset, version)``)."""
-    from esdh.runs.registry import Registry
-
-    return Registry(root)
-
-
-def _thresholds(values: dict[str, float] | None) -> Any:
-    if not values:
-        return None
-    from esdh.quality.drift import Thresholds
-
-    return Thresholds.from_mapping(values)

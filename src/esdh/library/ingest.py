@@ -16,10 +16,14 @@ from typing import Any
 
 from esdh.checks.keys import file_relation
 from esdh.errors import UsageError
+from esdh.library.generation import SpecSource, load
+from esdh.library.run import drift_against_previous
 from esdh.logs import event, run_context
 from esdh.output.checksum import sha256_file
 from esdh.output.datapackage import PROFILE, field_type, versions, write_manifest
 from esdh.output.folder import MANIFEST
+from esdh.quality.drift import Thresholds
+from esdh.quality.validate import ValidationReport, validate_data
 from esdh.runs.registry import Registry
 from esdh.runs.run import RunOutcome, RunWriter
 
@@ -97,15 +101,14 @@ def ingest_manifest(folder: Path, dataset: str, version: str, tables: dict[str, 
 
 
 def ingest(source: Path | str, registry: Registry | Path | str, *, dataset: str, version: str | None = None,
-           spec: Any | None = None, thresholds: Any | None = None, command: str | None = None) -> RunOutcome:
+           spec: SpecSource | None = None, thresholds: Thresholds | None = None,
+           command: str | None = None) -> RunOutcome:
     """Register the CSV or Parquet data at ``source`` as run ``version`` of ``dataset`` (validated against
     ``spec`` when one is given; ``version`` defaults to the spec's)."""
-    from esdh import library
-
     source = Path(source).resolve()
     tables = find_tables(source)
     registry = registry if isinstance(registry, Registry) else Registry(registry)
-    model = library.load(spec) if spec is not None else None
+    model = load(spec) if spec is not None else None
     if version is None:
         if model is None:
             raise UsageError("give --version (or --spec, whose version is then used)")
@@ -127,13 +130,11 @@ def ingest(source: Path | str, registry: Registry | Path | str, *, dataset: str,
                     copied.setdefault(name, []).append(target)
             manifest = ingest_manifest(writer.staging, dataset, version, copied, source)
             write_manifest(writer.staging / MANIFEST, manifest)
-            validation = None
+            validation: ValidationReport | None = None
             if model is not None:
-                from esdh.quality.validate import validate_data
-
                 validation = validate_data(writer.staging, model)
                 validation.data = writer.reference  # not the staging path: the report names the run
-            validation_dict, drift_dict = writer.reports(validation, writer.previous(), thresholds)
+            validation_dict, drift_dict = writer.reports(validation, drift_against_previous(writer, thresholds))
             outcome = writer.publish(row_counts=manifest["esdh"]["row_counts"],
                                      validation=None if validation is None else ("pass" if validation.ok else "fail"),
                                      drift=drift_dict["verdict"] if drift_dict else None,

@@ -16,8 +16,8 @@ from typing import Any
 
 import duckdb
 
-from esdh import library
 from esdh.engine.chunks import batches as table_batches
+from esdh.library import generation
 from esdh.output.checksum import sha256_file
 from esdh.output.folder import staged_folder
 from esdh.output.formats import JsonRenderer, joined
@@ -117,7 +117,7 @@ def generate_snapshot(output_dir: Path, *, records: int = 200, seed: int | None 
     """Write the seed's snapshot layout for ``records`` persons (with their vehicles and profiles)."""
     selected = [e for e in ENTITIES if not entities or e in entities]
     chosen_formats = list(dict.fromkeys(formats or DEFAULT_FORMATS))
-    plan = library.plan(dataset, seed=seed, randomize=randomize, rows={"persons": records}, tables=selected)
+    plan = generation.plan(dataset, seed=seed, randomize=randomize, rows={"persons": records}, tables=selected)
     counts = {e: plan.rows[e] for e in selected}
     snapshot = Snapshot(Path(output_dir).resolve(), plan.seed, plan.randomized, counts)
     with staged_folder(Path(output_dir), plan.dataset.spec.dataset, MANIFEST) as staging:

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from esdh.errors import UsageError
+from esdh.library import generation
 
 PROFILE_ENV = "DEMO_PROFILE"
 DEFAULT_PROFILE = "baseline"
@@ -51,12 +52,10 @@ def load_profile(name: str | None = None) -> DemoProfile:
 
 def profile_info(name: str | None = None) -> dict[str, Any]:
     """What a profile generates: record counts, seed, API defaults and the fields of each entity."""
-    from esdh import library
-
     profile = load_profile(name)
-    dataset = library.load(profile.dataset)
+    dataset = generation.load(profile.dataset)
     seed = profile.seed if profile.seed is not None else dataset.spec.seed
-    plan = library.plan(dataset, seed=seed, rows={"persons": profile.records})
+    plan = generation.plan(dataset, seed=seed, rows={"persons": profile.records})
     records: dict[str, Any] = {"persons": profile.records}
     for table in ("vehicles", "profiles"):
         records[table] = None if profile.randomize else plan.rows[table]
