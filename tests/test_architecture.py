@@ -1,0 +1,53 @@
+"""The layers of docs/architecture.md hold: the import contracts in pyproject.toml pass on the tree, and fail
+when a module imports a layer above its own or when two modules import each other."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import esdh
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC = Path(esdh.__file__).resolve().parent
+
+
+def lint_imports(src: Path) -> subprocess.CompletedProcess[str]:
+    """import-linter on the package found in ``src`` (a copy of the tree, or the tree itself)."""
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    command = [sys.executable, "-c", "from importlinter.cli import lint_imports_command; lint_imports_command()",
+               "--config", str(ROOT / "pyproject.toml"), "--no-cache"]
+    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=src, timeout=300)
+
+
+def test_the_tree_keeps_its_import_contracts() -> None:
+    result = lint_imports(SRC.parent)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "0 broken" in result.stdout
+
+
+@pytest.fixture
+def copy_of_the_tree(tmp_path: Path) -> Path:
+    shutil.copytree(SRC, tmp_path / "esdh", ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path
+
+
+def test_an_upward_import_breaks_the_layers(copy_of_the_tree: Path) -> None:
+    frame = copy_of_the_tree / "esdh" / "engine" / "frame.py"
+    frame.write_text(frame.read_text() + "\n\ndef _climb() -> None:\n    from esdh.output import dataset  # noqa\n")
+    result = lint_imports(copy_of_the_tree)
+    assert result.returncode == 1
+    assert "esdh.engine.frame -> esdh.output.dataset" in result.stdout
+
+
+def test_a_circle_between_modules_breaks_the_contracts(copy_of_the_tree: Path) -> None:
+    tables = copy_of_the_tree / "esdh" / "output" / "tables.py"
+    tables.write_text(tables.read_text() + "\n\nfrom esdh.output import dataset  # noqa\n")
+    result = lint_imports(copy_of_the_tree)
+    assert result.returncode == 1
+    assert "No cycles are allowed in esdh.output" in result.stdout
