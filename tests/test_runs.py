@@ -17,7 +17,7 @@ import pytest
 
 from esdh.checks.results import CheckFailed
 from esdh.cli.main import cli
-from esdh.library.run import run_generated
+from esdh.library.governed_run import run_generated
 from esdh.runs.registry import Registry
 from esdh.runs.verify import verify_run
 
