@@ -138,7 +138,7 @@ def test_resume_refuses_a_run_started_with_other_options(tmp_path: Path) -> None
 
 def test_two_runs_cannot_write_the_same_folder(tmp_path: Path) -> None:
     with pytest.raises(KeyboardInterrupt), FolderTarget(tmp_path / "out", "insurance", {"seed": 1}):
-        with pytest.raises(OutputError, match="another run is writing to"):
+        with pytest.raises(OutputError, match="another process is writing to"):
             library.generate("insurance", tmp_path / "out", rows={"persons": 50})
         raise KeyboardInterrupt
     library.generate("insurance", tmp_path / "out", rows={"persons": 50})  # the lock went with the run

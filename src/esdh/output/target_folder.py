@@ -47,7 +47,7 @@ class FolderTarget:
         self.destination.parent.mkdir(parents=True, exist_ok=True)
         self._lock = _take_lock(self._lock_path)
         if self._lock is None:
-            raise OutputError(f"another run is writing to {self.destination}; wait for it or choose another "
+            raise OutputError(f"another process is writing to {self.destination}; wait for it or choose another "
                               "folder")
         try:
             self._prepare()
