@@ -5,44 +5,8 @@ The package's top level is the library (:mod:`esdh.library`): ``esdh.generate``,
 docs/architecture.md.
 """
 
-from esdh.library import (
-    Dataset,
-    Plan,
-    Result,
-    RunOutcome,
-    SpecSource,
-    Verification,
-    compare,
-    generate,
-    ingest,
-    load,
-    plan,
-    preview,
-    registry,
-    run,
-    table,
-    validate,
-    verify,
-)
+from esdh import library
+from esdh.library import *  # noqa: F403 (the library's curated __all__ is the package's)
 from esdh.version import __version__
 
-__all__ = [
-    "Dataset",
-    "Plan",
-    "Result",
-    "RunOutcome",
-    "SpecSource",
-    "Verification",
-    "__version__",
-    "compare",
-    "generate",
-    "ingest",
-    "load",
-    "plan",
-    "preview",
-    "registry",
-    "run",
-    "table",
-    "validate",
-    "verify",
-]
+__all__ = [*library.__all__, "__version__"]
