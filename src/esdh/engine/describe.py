@@ -19,7 +19,8 @@ def _bytes_per_row(plan: Plan, table: str) -> float:
         return 0.0
     model = plan.dataset.tables[table]
     batch = Frame(plan, table, np.arange(rows, dtype=np.int64)).batch(model.visible_columns)
-    return batch.nbytes / rows
+    result: float = batch.nbytes / rows
+    return result
 
 
 def describe_plan(plan: Plan) -> dict[str, Any]:

@@ -195,7 +195,8 @@ class Frame:
         if col.choose == "weighted":
             cdf = self._weight_cdf(col, target, size)
             picks = np.searchsorted(cdf, stream.uniform(self.rows) * cdf[-1], side="right")
-            return np.minimum(picks, size - 1)
+            result: np.ndarray = np.minimum(picks, size - 1)
+            return result
         return stream.integers(self.rows, size)
 
 

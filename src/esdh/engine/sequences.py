@@ -38,7 +38,8 @@ def _ranges(first: np.ndarray, count: np.ndarray) -> np.ndarray:
 def _numbers(values: pa.Array, where: str) -> np.ndarray:
     if not (pa.types.is_integer(values.type) or pa.types.is_floating(values.type)):
         raise EsdhError(f"{where}: needs numbers, got {values.type}")
-    return pc.fill_null(values, 0).to_numpy(zero_copy_only=False)
+    result: np.ndarray = pc.fill_null(values, 0).to_numpy(zero_copy_only=False)
+    return result
 
 
 def aggregate_children(plan: Plan, table: str, rows: np.ndarray, col: Compiled,

@@ -104,4 +104,5 @@ _PHYSICAL = {pa.bool_().id: pa.uint8(), pa.date32().id: pa.int32(), pa.timestamp
 
 
 def is_text(type_: pa.DataType) -> bool:
-    return pa.types.is_string(type_) or pa.types.is_large_string(type_)
+    result: bool = pa.types.is_string(type_) or pa.types.is_large_string(type_)
+    return result

@@ -243,7 +243,8 @@ class _Compiler:
             except re.error as exc:
                 self.problem((*path, "check", "pattern"), f"invalid regular expression: {exc}")
         builder = getattr(self, f"column_{kind}")
-        return builder(path, name, column)
+        result: Compiled | None = builder(path, name, column)
+        return result
 
     def column_value(self, path: Path_, name: str, column: Column) -> Compiled:
         if column.unique:
