@@ -83,7 +83,7 @@ def aggregate_children(plan: Plan, table: str, rows: np.ndarray, col: Compiled,
     return pc.if_else(pa.array(nulls), pa.scalar(None, out.type), out) if nulls is not None and nulls.any() else out
 
 
-def _reduce_extreme(how: str, data: np.ndarray, count: np.ndarray, empty: np.ndarray) -> np.ndarray:
+def _reduce_extreme(how: str | None, data: np.ndarray, count: np.ndarray, empty: np.ndarray) -> np.ndarray:
     result = np.zeros(len(count), dtype=np.float64 if data.dtype.kind == "f" else np.int64)
     if len(data):
         reducer = np.maximum if how == "max" else np.minimum
