@@ -95,8 +95,8 @@ def combine(parts: Iterable[BlockDigests]) -> str:
         for name, digest in blocks[block].items():
             per_name.setdefault(name, hashlib.sha256()).update(block.to_bytes(8, "little") + bytes.fromhex(digest))
     whole = hashlib.sha256()
-    for name, digest in sorted(per_name.items()):
-        whole.update(name.encode("utf-8") + b"\x00" + digest.digest())
+    for name, hashed in sorted(per_name.items()):
+        whole.update(name.encode("utf-8") + b"\x00" + hashed.digest())
     return "sha256:" + whole.hexdigest()
 
 
