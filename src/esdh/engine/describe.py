@@ -19,7 +19,8 @@ def _bytes_per_row(plan: Plan, table: str) -> float:
         return 0.0
     model = plan.dataset.tables[table]
     batch = Frame(plan, table, np.arange(rows, dtype=np.int64)).batch(model.visible_columns)
-    return batch.nbytes / rows
+    result: float = batch.nbytes / rows
+    return result
 
 
 def describe_plan(plan: Plan) -> dict[str, Any]:
@@ -29,7 +30,7 @@ def describe_plan(plan: Plan) -> dict[str, Any]:
         per_row = _bytes_per_row(plan, name)
         relations = []
         if model.parent:
-            count = model.count if isinstance(model.count, int) else model.count.model_dump()
+            count = model.count if model.count is None or isinstance(model.count, int) else model.count.model_dump()
             relations.append({"kind": "children_of", "table": model.parent, "count": count})
         for col in model.columns.values():
             if col.kind == "ref":

@@ -15,12 +15,15 @@ import os
 import signal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from esdh.engine.recipe import Recipe
 from esdh.errors import UsageError
 from esdh.plan.partitions import Part
 from esdh.plan.planner import Plan
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 ENGINES = ("local", "processes", "dask")
 ChunkProgress = Callable[[str, int], None]  # (table, rows just done)
@@ -84,7 +87,8 @@ class ProcessEngine:
                                    initializer=_quiet_worker)
         try:
             # a bounded window of submitted partitions keeps results (and their memory) flowing in order
-            pending, queue = set(), list(parts)
+            pending: set[Future[R]] = set()
+            queue = list(parts)
             while queue or pending:
                 while queue and len(pending) < 2 * workers:
                     pending.add(pool.submit(_run_part, recipe, queue.pop(0), task))

@@ -73,10 +73,12 @@ class Frame:
             else:
                 out = pa.repeat(pa.scalar(col.value), n)
         elif col.kind == "expr":
+            assert col.expression is not None  # the compiler sets the field its kind needs
             out = evaluate(col.expression, self.resolve)
             if isinstance(out, pa.Scalar):
                 out = pa.array([out.as_py()] * n, out.type)
         elif col.kind == "generator":
+            assert col.generator is not None
             out = col.generator.generate(self._context(col))
         elif col.kind == "aggregate":
             out = aggregate_children(self.plan, self.table, self.rows, col, self._values_at)
@@ -84,6 +86,7 @@ class Frame:
             out = window_over_siblings(self.plan, self.table, self.rows, col, self._values_at)
         else:  # ref or lookup: read the target column at the chosen parent rows
             via = col.name if col.kind == "ref" else col.via
+            assert via is not None and col.target_column is not None
             parents = self.parent_rows(via)
             missing = parents < 0
             frame = self.parent_frame(via, np.where(missing, 0, parents))
@@ -107,6 +110,7 @@ class Frame:
 
     def _context(self, col: Compiled) -> Context:
         gen = col.generator
+        assert gen is not None
         return Context(seed=self.plan.seed, table=self.table, column=col.name, rows=self.rows,
                        total_rows=self.plan.rows[self.table], as_of=self.plan.as_of,
                        unique=self.model.unique_mode(col.name),
@@ -135,6 +139,7 @@ class Frame:
         frame = self._parent_frames.get(fk_column)
         if frame is None:
             target = self.model.columns[fk_column].target_table
+            assert target is not None  # a ref or lookup column
             frame = Frame(self.plan, target, rows)
             self._parent_frames[fk_column] = frame
         return frame
@@ -143,17 +148,19 @@ class Frame:
         """The cumulative weights of the target's rows, computed once per plan (8 bytes per target row;
         targets of weighted references are dimension tables), summed in fixed blocks of rows so that
         neither the memory nor the float rounding depends on the chunk size."""
-        key = ("weight_cdf", target, col.spec.weight_by)
+        weight_by = col.spec.weight_by
+        assert weight_by is not None  # choose: weighted requires it
+        key = ("weight_cdf", target, weight_by)
         cdf = self.plan.cache.get(key)
         if cdf is None:
             cdf = np.empty(size, dtype=np.float64)
             running = 0.0
             for start in range(0, size, WEIGHT_BLOCK):
                 rows = np.arange(start, min(start + WEIGHT_BLOCK, size), dtype=np.int64)
-                weights = Frame(self.plan, target, rows).values(col.spec.weight_by)
+                weights = Frame(self.plan, target, rows).values(weight_by)
                 if not (pa.types.is_integer(weights.type) or pa.types.is_floating(weights.type)):
                     raise EsdhError(f"{self.table}.{col.name}: choose: weighted needs a numeric weight_by column, "
-                                    f"but {target}.{col.spec.weight_by} is {weights.type}")
+                                    f"but {target}.{weight_by} is {weights.type}")
                 block = np.cumsum(pc.fill_null(weights, 0).to_numpy(zero_copy_only=False).astype(np.float64))
                 cdf[start:start + len(rows)] = block + running
                 running += block[-1]
@@ -162,6 +169,7 @@ class Frame:
 
     def _choose(self, col: Compiled) -> np.ndarray:
         target = col.target_table
+        assert target is not None  # a ref column
         size = self.plan.rows[target]
         stream = Stream.of(self.plan.seed, self.table, col.name, "ref")
         if col.choose == "parent":
@@ -185,8 +193,8 @@ class Frame:
             parents = self.plan.cardinality[self.table].parent_of(self.rows)
             siblings = self.plan.cardinality[target]
             first, count = siblings.first_child(parents), siblings.count(parents)
-            offset = 0 if col.choose == "first_of_parent" else stream.integers(self.rows, np.maximum(count, 1))
-            return np.where(count > 0, first + offset, -1)
+            nth = 0 if col.choose == "first_of_parent" else stream.integers(self.rows, np.maximum(count, 1))
+            return np.where(count > 0, first + nth, -1)
         if col.choose == "zipf":
             cdf = zipf_cdf(1.1, size)
             ranks = np.minimum(np.searchsorted(cdf, stream.uniform(self.rows), side="left"), size - 1)
@@ -195,7 +203,8 @@ class Frame:
         if col.choose == "weighted":
             cdf = self._weight_cdf(col, target, size)
             picks = np.searchsorted(cdf, stream.uniform(self.rows) * cdf[-1], side="right")
-            return np.minimum(picks, size - 1)
+            result: np.ndarray = np.minimum(picks, size - 1)
+            return result
         return stream.integers(self.rows, size)
 
 

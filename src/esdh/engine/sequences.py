@@ -38,7 +38,8 @@ def _ranges(first: np.ndarray, count: np.ndarray) -> np.ndarray:
 def _numbers(values: pa.Array, where: str) -> np.ndarray:
     if not (pa.types.is_integer(values.type) or pa.types.is_floating(values.type)):
         raise EsdhError(f"{where}: needs numbers, got {values.type}")
-    return pc.fill_null(values, 0).to_numpy(zero_copy_only=False)
+    result: np.ndarray = pc.fill_null(values, 0).to_numpy(zero_copy_only=False)
+    return result
 
 
 def aggregate_children(plan: Plan, table: str, rows: np.ndarray, col: Compiled,
@@ -82,7 +83,7 @@ def aggregate_children(plan: Plan, table: str, rows: np.ndarray, col: Compiled,
     return pc.if_else(pa.array(nulls), pa.scalar(None, out.type), out) if nulls is not None and nulls.any() else out
 
 
-def _reduce_extreme(how: str, data: np.ndarray, count: np.ndarray, empty: np.ndarray) -> np.ndarray:
+def _reduce_extreme(how: str | None, data: np.ndarray, count: np.ndarray, empty: np.ndarray) -> np.ndarray:
     result = np.zeros(len(count), dtype=np.float64 if data.dtype.kind == "f" else np.int64)
     if len(data):
         reducer = np.maximum if how == "max" else np.minimum

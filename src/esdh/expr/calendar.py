@@ -33,12 +33,14 @@ def days_from_civil(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.
     month = np.asarray(month, dtype=np.int64)
     doy = (153 * np.where(month > 2, month - 3, month + 9) + 2) // 5 + np.asarray(day, dtype=np.int64) - 1
     doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return era * 146097 + doe - 719468
+    result: np.ndarray = era * 146097 + doe - 719468
+    return result
 
 
 def month_length(year: np.ndarray, month: np.ndarray) -> np.ndarray:
     leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
-    return _MONTH_DAYS[month - 1] + ((month == 2) & leap)
+    result: np.ndarray = _MONTH_DAYS[month - 1] + ((month == 2) & leap)
+    return result
 
 
 def shift_months(days: np.ndarray, months: np.ndarray) -> np.ndarray:
@@ -53,4 +55,5 @@ def whole_years(birth: np.ndarray, at: np.ndarray) -> np.ndarray:
     """Completed years between two day numbers (an age)."""
     by, bm, bd = civil_from_days(birth)
     ay, am, ad = civil_from_days(at)
-    return ay - by - ((am < bm) | ((am == bm) & (ad < bd)))
+    result: np.ndarray = ay - by - ((am < bm) | ((am == bm) & (ad < bd)))
+    return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeAlias
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -11,7 +12,8 @@ from esdh.expr.errors import ExpressionError
 from esdh.expr.functions import FUNCTIONS, concat
 from esdh.expr.parse import Node
 
-Value = pa.Array | pa.Scalar
+# pyarrow has no type stubs, so to mypy this is Any; it documents what flows through.
+Value: TypeAlias = pa.Array | pa.Scalar
 Resolver = Callable[[str], Value]
 
 _ARITH = {"+": pc.add, "-": pc.subtract, "*": pc.multiply, "%": None, "//": None}
@@ -20,7 +22,7 @@ _COMPARE = {"==": pc.equal, "!=": pc.not_equal, "<": pc.less, "<=": pc.less_equa
 
 
 def _is_text(value: Value) -> bool:
-    return pa.types.is_string(value.type) or pa.types.is_large_string(value.type)
+    return bool(pa.types.is_string(value.type) or pa.types.is_large_string(value.type))
 
 
 def evaluate(node: Node, resolve: Resolver) -> Value:
@@ -48,7 +50,8 @@ def _apply(node: Node, args: list[Value]) -> Value:
     if kind == "if":
         return pc.if_else(*args)
     if kind == "in":
-        values = pa.array(list(node.value))  # type: ignore[arg-type]
+        assert isinstance(node.value, tuple)  # the parser stores the listed literals as a tuple
+        values = pa.array(list(node.value))
         return pc.is_in(args[0], value_set=values.cast(args[0].type) if len(values) else values)
     op = str(node.value)
     left, right = args

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeAlias, TypeVar, cast
 
 import numpy as np
 import pyarrow as pa
@@ -13,7 +14,8 @@ import pyarrow.compute as pc
 from esdh.expr.calendar import shift_months, whole_years
 from esdh.expr.errors import ExpressionError
 
-Value = pa.Array | pa.Scalar
+# pyarrow has no type stubs, so to mypy this is Any; it documents what flows through.
+Value: TypeAlias = pa.Array | pa.Scalar
 
 
 @dataclass(frozen=True)
@@ -31,10 +33,11 @@ class Function:
 
 
 FUNCTIONS: dict[str, Function] = {}
+_F = TypeVar("_F", bound=Callable[..., Value])
 
 
-def _fn(name: str, min_args: int, max_args: int | None, doc: str) -> Callable:
-    def wrap(impl: Callable[..., Value]) -> Callable[..., Value]:
+def _fn(name: str, min_args: int, max_args: int | None, doc: str) -> Callable[[_F], _F]:
+    def wrap(impl: _F) -> _F:
         FUNCTIONS[name] = Function(impl, min_args, max_args, doc)
         return impl
 
@@ -82,8 +85,9 @@ def _length(s: Value) -> Value:
 
 @_fn("substr", 2, 3, "substr(s, start, length): characters from 0-based start")
 def _substr(s: Value, start: Value, length: Value | None = None) -> Value:
-    begin = literal(start, "substr", "start")
-    stop = None if length is None else begin + literal(length, "substr", "length")
+    # ints by contract; pyarrow rejects anything else when it slices
+    begin = cast(int, literal(start, "substr", "start"))
+    stop = None if length is None else begin + cast(int, literal(length, "substr", "length"))
     return pc.utf8_slice_codeunits(s, begin, stop)
 
 
@@ -99,7 +103,7 @@ def _lpad(s: Value, width: Value, char: Value) -> Value:
 
 @_fn("round", 1, 2, "round(x, digits): round half to even at the given decimals")
 def _round(x: Value, digits: Value | None = None) -> Value:
-    return round_decimals(x, 0 if digits is None else literal(digits, "round", "digits"))
+    return round_decimals(x, 0 if digits is None else cast(int, literal(digits, "round", "digits")))
 
 
 def round_decimals(x: Value, digits: int) -> Value:
@@ -286,7 +290,8 @@ def _days(d: Value) -> np.ndarray:
     if isinstance(d, pa.Scalar):
         return np.asarray(pc.cast(pc.cast(d, pa.date32()), pa.int32()).as_py(), dtype="int64")
     as_int = pc.fill_null(pc.cast(pc.cast(d, pa.date32()), pa.int32()), 0)
-    return as_int.to_numpy(zero_copy_only=False).astype("int64")
+    days: np.ndarray = as_int.to_numpy(zero_copy_only=False).astype("int64")
+    return days
 
 
 def _wrap_like(template: Value, days: np.ndarray, valid: Value) -> Value:
@@ -300,7 +305,8 @@ def _wrap_like(template: Value, days: np.ndarray, valid: Value) -> Value:
 def _broadcast_int(n: Value) -> np.ndarray:
     if isinstance(n, pa.Scalar):
         return np.asarray(n.as_py() or 0, dtype="int64")
-    return pc.fill_null(n, 0).to_numpy(zero_copy_only=False).astype("int64")
+    counts: np.ndarray = pc.fill_null(n, 0).to_numpy(zero_copy_only=False).astype("int64")
+    return counts
 
 
 @_fn("add_days", 2, 2, "add_days(d, n)")

@@ -12,7 +12,7 @@ import ast
 from dataclasses import dataclass
 
 from esdh.expr.errors import ExpressionError
-from esdh.expr.functions import FUNCTIONS
+from esdh.expr.functions import FUNCTIONS, Function
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ def parse(text: str) -> Node:
     return _convert(tree.body, FUNCTIONS)
 
 
-def _convert(node: ast.AST, functions: dict) -> Node:
+def _convert(node: ast.AST, functions: dict[str, Function]) -> Node:
     if isinstance(node, ast.Constant):
         if node.value is None or isinstance(node.value, bool | int | float | str):
             return Node("const", node.value)
@@ -89,7 +89,7 @@ def _convert(node: ast.AST, functions: dict) -> Node:
     raise ExpressionError(f"'{ast.unparse(node)}' is not allowed in an expression")
 
 
-def _compare(node: ast.Compare, functions: dict) -> Node:
+def _compare(node: ast.Compare, functions: dict[str, Function]) -> Node:
     left = _convert(node.left, functions)
     parts: list[Node] = []
     for op, right_ast in zip(node.ops, node.comparators, strict=True):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -18,6 +18,10 @@ class Params(BaseModel):
     """Base of every generator's parameters: strict types, no unknown keys."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+# The name to annotate with inside Generator, whose own ``Params`` attribute (the subclass's model) shadows it
+AnyParams: TypeAlias = Params
 
 
 class ColumnSource(Protocol):
@@ -68,7 +72,8 @@ class Generator(ABC):
     supports_unique: ClassVar[bool] = False
     group: ClassVar[str | None] = None  # generators sharing a group draw from one stream (coherent fields)
 
-    def __init__(self, params: Params):
+    def __init__(self, params: AnyParams):
+        # Any: each subclass reads its own Params model's fields
         self.p: Any = params
 
     @abstractmethod
@@ -135,6 +140,7 @@ def as_array(values: np.ndarray | pa.Array, type_: pa.DataType | None = None) ->
 def choice_from(cdf: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
     """Indices drawn from a cumulative distribution (vectorised inverse transform)."""
     idx = np.searchsorted(cdf, uniforms * cdf[-1], side="right")
-    return np.minimum(idx, len(cdf) - 1)
+    result: np.ndarray = np.minimum(idx, len(cdf) - 1)
+    return result
 
 

@@ -27,7 +27,7 @@ class Options(Params):
         if isinstance(self.values, dict):
             if self.weights is not None:
                 raise ValueError("give weights either in the values mapping or in weights, not both")
-            weights = list(self.values.values())
+            weights: list[float] | None = list(self.values.values())
         else:
             weights = self.weights
         if weights is not None:
@@ -46,7 +46,8 @@ class Options(Params):
         raw = list(self.values.values()) if isinstance(self.values, dict) else (
             self.weights or [1.0] * len(self.values))
         arr = np.asarray(raw, dtype=np.float64)
-        return arr / arr.sum()
+        result: np.ndarray = arr / arr.sum()
+        return result
 
 
 def _arrow_values(items: list[Any]) -> pa.Array:
@@ -115,7 +116,8 @@ class Choice(Generator):
         position = {value: i for i, value in enumerate(self.vocabulary.to_pylist())}
         as_vocab = _arrow_values(list(options.items)).cast(self.vocabulary.type).to_pylist()
         mapping = np.array([position[v] for v in as_vocab], dtype=np.int64)
-        return mapping[choice_from(np.cumsum(options.probabilities), uniforms)]
+        result: np.ndarray = mapping[choice_from(np.cumsum(options.probabilities), uniforms)]
+        return result
 
     def generate(self, ctx: Context) -> pa.Array:
         if self.p.exact:

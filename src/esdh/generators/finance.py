@@ -136,7 +136,8 @@ class CardNumberGenerator(Generator):
         return pa.string()
 
     def can_be_unique(self) -> bool:
-        return self.p.field == "number"
+        result: bool = self.p.field == "number"
+        return result
 
     def capacity(self) -> int | None:
         if self.p.field == "brand":
@@ -245,10 +246,12 @@ class AccountNumberGenerator(Generator):
     supports_unique: ClassVar[bool] = True
 
     def _body_digits(self) -> int:
-        return self.p.digits - (1 if self.p.luhn else 0)
+        result: int = self.p.digits - (1 if self.p.luhn else 0)
+        return result
 
-    def capacity(self) -> int | None:
-        return 9 * 10 ** (self._body_digits() - 1)
+    def capacity(self) -> int:
+        result: int = 9 * 10 ** (self._body_digits() - 1)
+        return result
 
     def output_type(self) -> pa.DataType:
         return pa.string()

@@ -86,7 +86,7 @@ class _Messages:
         buffers = arr.buffers()
         offset_type = np.int64 if typ in (pa.large_binary(), pa.large_string()) else np.int32
         if n == 0 or buffers[1] is None:
-            offsets = np.zeros(n + 1, dtype=np.int64)
+            offsets: np.ndarray = np.zeros(n + 1, dtype=np.int64)
         else:
             offsets = np.frombuffer(buffers[1], dtype=offset_type)[arr.offset : arr.offset + n + 1]
             offsets = offsets.astype(np.int64)
@@ -158,8 +158,9 @@ class _Windows:
 
     def gather(self, starts: np.ndarray) -> np.ndarray:
         if self.inside is None:
-            return self.tail[starts]
-        windows = self.inside[np.minimum(starts, self.cut)]
+            result: np.ndarray = self.tail[starts]
+            return result
+        windows: np.ndarray = self.inside[np.minimum(starts, self.cut)]
         late = np.flatnonzero(starts > self.cut)
         if len(late):
             windows[late] = self.tail[starts[late] - self.cut]

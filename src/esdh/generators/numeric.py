@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from abc import abstractmethod
 from functools import cached_property
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from scipy import stats
 
 
-def _stats() -> ModuleType:
+def _stats() -> Any:  # scipy ships no type information: its modules are Any to mypy
     """scipy.stats, imported when a distribution is first built: it takes a second to import, which
     every command would pay otherwise."""
     from scipy import stats
@@ -42,7 +42,15 @@ class _NumericParams(Params):
         return self
 
 
-class _Distribution(Generator):
+class Sampling(Generator):
+    """A numeric generator that maps uniforms in [0, 1) to values (cardinalities draw with it too)."""
+
+    @abstractmethod
+    def sample(self, uniforms: np.ndarray) -> np.ndarray:
+        """Values for the given uniforms, one each."""
+
+
+class _Distribution(Sampling):
     """A scipy distribution sampled by inverse transform, truncated to [min, max]."""
 
     discrete = False
@@ -54,7 +62,7 @@ class _Distribution(Generator):
         return pa.int64() if self.discrete else pa.float64()
 
     @cached_property
-    def _dist(self):
+    def _dist(self) -> stats.rv_continuous | stats.rv_discrete:
         return self.frozen()
 
     @cached_property
@@ -69,7 +77,7 @@ class _Distribution(Generator):
 
     def sample(self, uniforms: np.ndarray) -> np.ndarray:
         lo_cdf, hi_cdf = self._cdf_bounds
-        values = self._dist.ppf(lo_cdf + uniforms * (hi_cdf - lo_cdf))
+        values: np.ndarray = self._dist.ppf(lo_cdf + uniforms * (hi_cdf - lo_cdf))
         if self.p.min is not None or self.p.max is not None:  # guard ppf round-off at the edges
             values = np.clip(values, self.p.min if self.p.min is not None else -np.inf,
                              self.p.max if self.p.max is not None else np.inf)
@@ -117,7 +125,7 @@ class Uniform(_Distribution):
     Params = UniformParams
     summary = "uniform numbers in [min, max]"
 
-    def frozen(self):
+    def frozen(self) -> stats.rv_continuous | stats.rv_discrete:
         return _stats().uniform(loc=self.p.min, scale=self.p.max - self.p.min)
 
 
@@ -133,7 +141,7 @@ class UniformIntParams(Params):
 
 
 @register
-class UniformInt(Generator):
+class UniformInt(Sampling):
     """Whole numbers in [min, max]; with ``unique: true`` a keyed bijection, so no value repeats."""
 
     name = "uniform_int"
@@ -145,7 +153,8 @@ class UniformInt(Generator):
         return pa.int64()
 
     def capacity(self) -> int | None:
-        return self.p.max - self.p.min + 1
+        result: int | None = self.p.max - self.p.min + 1
+        return result
 
     def bounds(self, as_of: dt.date) -> dict[str, Any]:
         return {"min": self.p.min, "max": self.p.max}
@@ -157,7 +166,8 @@ class UniformInt(Generator):
 
     def sample(self, uniforms: np.ndarray) -> np.ndarray:
         span = self.p.max - self.p.min + 1
-        return self.p.min + np.minimum(np.floor(uniforms * span), span - 1)
+        result: np.ndarray = self.p.min + np.minimum(np.floor(uniforms * span), span - 1)
+        return result
 
 
 class NormalParams(_NumericParams):
@@ -171,7 +181,7 @@ class Normal(_Distribution):
     Params = NormalParams
     summary = "normal (Gaussian) numbers, optionally truncated to [min, max]"
 
-    def frozen(self):
+    def frozen(self) -> stats.rv_continuous | stats.rv_discrete:
         return _stats().norm(loc=self.p.mean, scale=self.p.std)
 
 
@@ -186,7 +196,7 @@ class Lognormal(_Distribution):
     Params = LognormalParams
     summary = "log-normal numbers given the median and the sigma of the log"
 
-    def frozen(self):
+    def frozen(self) -> stats.rv_continuous | stats.rv_discrete:
         return _stats().lognorm(s=self.p.sigma, scale=self.p.median)
 
 
@@ -200,7 +210,7 @@ class Exponential(_Distribution):
     Params = ExponentialParams
     summary = "exponential numbers with the given mean"
 
-    def frozen(self):
+    def frozen(self) -> stats.rv_continuous | stats.rv_discrete:
         return _stats().expon(scale=self.p.mean)
 
 
@@ -215,7 +225,7 @@ class Gamma(_Distribution):
     Params = GammaParams
     summary = "gamma numbers (shape, scale)"
 
-    def frozen(self):
+    def frozen(self) -> stats.rv_continuous | stats.rv_discrete:
         return _stats().gamma(a=self.p.shape, scale=self.p.scale)
 
 
@@ -232,7 +242,7 @@ class Beta(_Distribution):
     Params = BetaParams
     summary = "beta numbers (a, b) scaled to [low, high]"
 
-    def frozen(self):
+    def frozen(self) -> stats.rv_continuous | stats.rv_discrete:
         return _stats().beta(a=self.p.a, b=self.p.b, loc=self.p.low, scale=self.p.high - self.p.low)
 
     @property
@@ -253,7 +263,7 @@ class Poisson(_Distribution):
     summary = "Poisson counts with mean lam, optionally truncated to [min, max]"
     discrete = True
 
-    def frozen(self):
+    def frozen(self) -> stats.rv_continuous | stats.rv_discrete:
         return _stats().poisson(mu=self.p.lam)
 
 
@@ -269,7 +279,7 @@ class Zipf(_Distribution):
     summary = "bounded Zipf ranks 1..n with exponent s (popularity)"
     discrete = True
 
-    def frozen(self):
+    def frozen(self) -> stats.rv_continuous | stats.rv_discrete:
         return _stats().zipfian(a=self.p.s, n=self.p.n)
 
     def sample(self, uniforms: np.ndarray) -> np.ndarray:
@@ -281,7 +291,8 @@ class Zipf(_Distribution):
         lo_cdf = cdf[low - 2] if low >= 2 else 0.0
         target = lo_cdf + uniforms * (cdf[high - 1] - lo_cdf)
         ranks = np.searchsorted(cdf, target, side="left") + 1
-        return np.clip(ranks, low, high).astype(np.float64)
+        result: np.ndarray = np.clip(ranks, low, high).astype(np.float64)
+        return result
 
 
 @functools.lru_cache(maxsize=16)
@@ -289,7 +300,8 @@ def zipf_cdf(s: float, n: int) -> np.ndarray:
     """Cumulative probabilities of ranks 1..n with P(k) proportional to k^-s."""
     weights = np.arange(1, n + 1, dtype=np.float64) ** -s
     cdf = np.cumsum(weights)
-    return cdf / cdf[-1]
+    result: np.ndarray = cdf / cdf[-1]
+    return result
 
 
 class EmpiricalParams(Params):
@@ -311,7 +323,7 @@ class EmpiricalParams(Params):
 
 
 @register
-class Empirical(Generator):
+class Empirical(Sampling):
     name = "empirical"
     Params = EmpiricalParams
     summary = "numbers from a histogram (edges and weights)"
@@ -327,7 +339,8 @@ class Empirical(Generator):
         bins = choice_from(cdf, uniforms)
         start = np.where(bins > 0, cdf[np.maximum(bins - 1, 0)], 0.0)
         inner = np.clip((uniforms - start) / np.maximum(cdf[bins] - start, 1e-300), 0.0, 1.0)
-        return edges[bins] + inner * (edges[bins + 1] - edges[bins])
+        result: np.ndarray = edges[bins] + inner * (edges[bins + 1] - edges[bins])
+        return result
 
     def generate(self, ctx: Context) -> pa.Array:
         values = self.sample(ctx.stream.uniform(ctx.rows))
@@ -336,7 +349,7 @@ class Empirical(Generator):
         return pa.array(values, pa.float64())
 
 
-DISTRIBUTIONS: dict[str, type[Generator]] = {
+DISTRIBUTIONS: dict[str, type[Sampling]] = {
     cls.name: cls for cls in (Uniform, UniformInt, Normal, Lognormal, Exponential, Gamma, Beta, Poisson,
                               Zipf, Empirical)
 }

@@ -67,6 +67,7 @@ class Edge:
         if day is not None:
             return (day - _EPOCH).days, None
         as_of = pa.scalar(ctx.as_of, pa.date32())
+        assert self.expression is not None  # not a constant: an expression
         value = evaluate(self.expression, lambda n: as_of if n == "as_of" else ctx.values(n))
         days = pc.cast(pc.cast(value, pa.date32()), pa.int32())
         if isinstance(days, pa.Scalar):
@@ -107,7 +108,8 @@ class _Dated(Generator):
         return day
 
     def weekday_weights(self) -> list[float] | None:
-        return self.p.weekday_weights
+        result: list[float] | None = self.p.weekday_weights
+        return result
 
     def day_numbers(self, ctx: Context) -> tuple[np.ndarray, np.ndarray | None]:
         """A day per row, and the rows whose range is unknown (a null bound)."""
@@ -116,8 +118,8 @@ class _Dated(Generator):
             low_missing | high_missing
         uniforms = ctx.stream.uniform(ctx.rows)
         seasonal = self.p.month_weights is not None or self.weekday_weights() is not None
-        if seasonal and np.isscalar(low) and np.isscalar(high):
-            return self._seasonal_days(int(low), int(high), uniforms), missing
+        if seasonal and isinstance(low, int) and isinstance(high, int):  # constant bounds (days() gives ints)
+            return self._seasonal_days(low, high, uniforms), missing
         span = np.maximum(np.asarray(high) - np.asarray(low) + 1, 1)
         days = np.asarray(low) + np.floor(uniforms * span).astype(np.int64)
         if seasonal:  # bounds differ per row: accept-reject against the weights, a fixed number of tries
@@ -137,7 +139,8 @@ class _Dated(Generator):
 
     def _seasonal_days(self, low: int, high: int, uniforms: np.ndarray) -> np.ndarray:
         days = np.arange(low, max(high, low) + 1, dtype=np.int64)
-        return days[choice_from(np.cumsum(self._weights_of(days)), uniforms)]
+        result: np.ndarray = days[choice_from(np.cumsum(self._weights_of(days)), uniforms)]
+        return result
 
     def _seasonal_per_row(self, ctx: Context, days: np.ndarray, low: np.ndarray, span: np.ndarray) -> np.ndarray:
         """Exact inverse transform with per-row bounds: cumulative weights over every day the chunk's
@@ -190,7 +193,8 @@ class Timestamp(_Dated):
     def weekday_weights(self) -> list[float] | None:
         if self.p.business_hours and self.p.weekday_weights is None:
             return [1, 1, 1, 1, 1, 0, 0]
-        return self.p.weekday_weights
+        result: list[float] | None = self.p.weekday_weights
+        return result
 
     def generate(self, ctx: Context) -> pa.Array:
         p = self.p

@@ -67,7 +67,7 @@ class Pattern(Generator):
     def output_type(self) -> pa.DataType:
         return pa.string()
 
-    def capacity(self) -> int | None:
+    def capacity(self) -> int:
         size = 1
         for alphabet in self.alphabets:
             size *= len(alphabet)

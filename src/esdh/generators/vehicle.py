@@ -182,7 +182,8 @@ def _choose(cdf: np.ndarray, uniforms: np.ndarray, buckets: int = 4096) -> np.nd
         if not step.any():
             break
         idx += step
-    return np.minimum(idx, len(cdf) - 1)
+    result: np.ndarray = np.minimum(idx, len(cdf) - 1)
+    return result
 
 
 def _fixed_width_strings(matrix: np.ndarray) -> pa.Array:
@@ -219,7 +220,8 @@ class VehicleGenerator(Generator):
         return VIN_CAPACITY if self.p.field == "vin" else None
 
     def can_be_unique(self) -> bool:
-        return self.p.field == "vin"
+        result: bool = self.p.field == "vin"
+        return result
 
     def _year_bounds(self, cat: Catalogue, ctx: Context) -> tuple[np.ndarray, np.ndarray]:
         floor = self.p.min_year if self.p.min_year is not None else ctx.as_of.year - self.p.max_age_years

@@ -206,7 +206,8 @@ def read_manifest(folder: Path, error: type[Exception] | None = None) -> dict[st
     error = error or OutputError
     path = Path(folder) / "datapackage.json"
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        result: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return result
     except FileNotFoundError:
         raise error(f"{folder} has no datapackage.json: it is not an ESDH output (or not a finished one)") from None
     except (OSError, ValueError) as exc:

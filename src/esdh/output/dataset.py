@@ -36,7 +36,7 @@ class Result:
     folder: Path | str  # a URL for an object store destination (and so are the tables' paths)
     plan: Plan
     tables: list[WrittenTable] = field(default_factory=list)
-    manifest: dict = field(default_factory=dict)
+    manifest: dict[str, Any] = field(default_factory=dict)
     checks: list[CheckResult] = field(default_factory=list)
     resumed: bool = False
 
@@ -90,9 +90,13 @@ def generate_to_folder(plan: Plan, out: Path | str, formats: list[str], progress
         manifest = build_manifest(plan, staging, written, formats, extra_files=extra, hashes=lineage.hashes)
         write_manifest(staging / MANIFEST, manifest)
         lineage.complete(staging, written)
+    # Not typed cleanly: once a store's output is published its files are URLs (str), while WrittenTable and
+    # PartFile hold the staging Paths everything before this point works with (and most readers after it).
     for table in written:
-        table.files = {fmt: run.located(path.relative_to(staging).as_posix()) for fmt, path in table.files.items()}
-        table.parts = {fmt: [replace(p, path=run.located(p.path.relative_to(staging).as_posix())) for p in files]
+        table.files = {fmt: run.located(path.relative_to(staging).as_posix())  # type: ignore[misc]
+                       for fmt, path in table.files.items()}
+        table.parts = {fmt: [replace(p, path=run.located(p.path.relative_to(staging).as_posix()))  # type: ignore[arg-type]
+                             for p in files]
                        for fmt, files in table.parts.items()}
     event("generate.published", folder=str(run.destination), resumed=run.resumed)
     return Result(run.destination, plan, written, manifest, results, resumed=run.resumed)

@@ -95,8 +95,8 @@ def combine(parts: Iterable[BlockDigests]) -> str:
         for name, digest in blocks[block].items():
             per_name.setdefault(name, hashlib.sha256()).update(block.to_bytes(8, "little") + bytes.fromhex(digest))
     whole = hashlib.sha256()
-    for name, digest in sorted(per_name.items()):
-        whole.update(name.encode("utf-8") + b"\x00" + digest.digest())
+    for name, hashed in sorted(per_name.items()):
+        whole.update(name.encode("utf-8") + b"\x00" + hashed.digest())
     return "sha256:" + whole.hexdigest()
 
 
@@ -104,4 +104,5 @@ _PHYSICAL = {pa.bool_().id: pa.uint8(), pa.date32().id: pa.int32(), pa.timestamp
 
 
 def is_text(type_: pa.DataType) -> bool:
-    return pa.types.is_string(type_) or pa.types.is_large_string(type_)
+    result: bool = pa.types.is_string(type_) or pa.types.is_large_string(type_)
+    return result

@@ -61,7 +61,8 @@ class HashingWriter(io.RawIOBase):
 class Output(Protocol):
     """One file being written: ``target`` is what a writer writes to (a path or a binary file)."""
 
-    target: Path | BinaryIO
+    @property
+    def target(self) -> Path | io.RawIOBase: ...
 
     def commit(self) -> dict[str, Any]:
         """Make the file visible at its final name; its path (relative), bytes and sha256."""
@@ -156,7 +157,8 @@ def _open_file_system(url: str, options: dict[str, Any]) -> tuple[Any, str]:
     except ImportError as exc:
         raise MissingExtraError("fsspec", "s3") from exc
     try:
-        return fsspec.core.url_to_fs(url, **options)
+        found: tuple[Any, str] = fsspec.core.url_to_fs(url, **options)  # fsspec has no type information
+        return found
     except ImportError as exc:
         if url.split("://", 1)[0] in ("s3", "s3a"):
             raise MissingExtraError("s3fs", "s3") from exc
@@ -211,7 +213,8 @@ class Store:
 
     def read_bytes(self, relative: str) -> bytes | None:
         try:
-            return self.fs.cat_file(self.key(relative))
+            data: bytes = self.fs.cat_file(self.key(relative))
+            return data
         except FileNotFoundError:
             return None
 
@@ -228,10 +231,11 @@ class Store:
         """A binary file writing the object ``relative``; it is complete (and visible) once closed."""
         key = self.key(relative)
         try:
-            return self.fs.open(key, "wb")
+            handle: BinaryIO = self.fs.open(key, "wb")
         except FileNotFoundError:  # a file system with real folders (file://) needs the parent first
             self.fs.makedirs(self.fs._parent(key), exist_ok=True)
-            return self.fs.open(key, "wb")
+            handle = self.fs.open(key, "wb")
+        return handle
 
     def delete(self, relatives: Iterable[str]) -> None:
         keys = [self.key(r) for r in relatives]

@@ -67,7 +67,8 @@ class FolderTarget:
 
     def _recorded_key(self) -> dict[str, Any] | None:
         try:
-            return json.loads((self.journal / RUN_KEY).read_text(encoding="utf-8"))
+            result: dict[str, Any] | None = json.loads((self.journal / RUN_KEY).read_text(encoding="utf-8"))
+            return result
         except (OSError, ValueError):
             return None
 
@@ -101,7 +102,8 @@ class FolderTarget:
 
     def _intact(self, entry: dict[str, Any]) -> bool:
         path = self.folder / entry["path"]
-        return path.is_file() and path.stat().st_size == entry["bytes"] and sha256_file(path) == entry["sha256"]
+        result: bool = path.is_file() and path.stat().st_size == entry["bytes"] and sha256_file(path) == entry["sha256"]
+        return result
 
     def record(self, part: Part, result: PartResult) -> None:
         temporary = self.journal / f".{part.key}.json.tmp"

@@ -106,8 +106,9 @@ class StoreTarget:
         return found
 
     def _intact(self, entry: dict[str, Any]) -> bool:
-        return (self.store.size(entry["path"]) == entry["bytes"]
-                and self.store.sha256(entry["path"]) == entry["sha256"])
+        intact: bool = (self.store.size(entry["path"]) == entry["bytes"]
+                        and self.store.sha256(entry["path"]) == entry["sha256"])
+        return intact
 
     def record(self, part: Part, result: PartResult) -> None:
         # an object is replaced whole when its upload completes: no temporary name needed

@@ -87,15 +87,17 @@ def build_plan(dataset: Dataset, *, seed: int | None = None, scale: float = 1.0,
         model = dataset.tables[name]
         if model.parent is None:
             base = overrides.get(name, model.spec.rows)
+            assert isinstance(base, int)  # rows per parent row only on a table with a parent
             plan.rows[name] = base if name in overrides or not model.spec.scale else max(1, round(base * scale))
         else:
-            count = count_function(effective_seed, name, model.count)
+            assert model.count is not None  # the compiler gives every child table its count
+            per_parent = count_function(effective_seed, name, model.count)
             if model.where is not None:
                 if read_columns is None:
                     raise EsdhError(f"planning '{name}' (children only where a condition holds) needs a column "
                                     "reader; call esdh.plan() rather than build_plan()")
-                count = _only_where(plan, model.parent, model.where, count, read_columns)
-            card = Cardinality(plan.rows[model.parent], count)
+                per_parent = _only_where(plan, model.parent, model.where, per_parent, read_columns)
+            card = Cardinality(plan.rows[model.parent], per_parent)
             plan.cardinality[name] = card
             plan.rows[name] = card.total
     _check_capacity(dataset, plan.rows)

@@ -40,7 +40,8 @@ def count_function(seed: int, child: str, count: int | Count) -> CountFn:
 
     def draw(parents: np.ndarray) -> np.ndarray:
         values = np.rint(generator.sample(stream.uniform(parents)))
-        return np.clip(values, count.min, count.max).astype(np.int64)
+        result: np.ndarray = np.clip(values, count.min, count.max).astype(np.int64)
+        return result
 
     return draw
 
@@ -71,7 +72,7 @@ class Cardinality:
             return cached
         start = block * BLOCK
         counts = self.count(np.arange(start, min(start + BLOCK, self.parent_rows), dtype=np.int64))
-        offsets = self.block_starts[block] + np.concatenate([[0], np.cumsum(counts)])
+        offsets: np.ndarray = self.block_starts[block] + np.concatenate([[0], np.cumsum(counts)])
         self._cache[block] = offsets
         if len(self._cache) > 64:
             self._cache.popitem(last=False)
@@ -100,4 +101,5 @@ class Cardinality:
 
     def ordinal(self, children: np.ndarray) -> np.ndarray:
         """Position of each child among its siblings (0 for the first child)."""
-        return children - self.first_child(self.parent_of(children))
+        result: np.ndarray = children - self.first_child(self.parent_of(children))
+        return result

@@ -108,7 +108,7 @@ def remove_run_folder(folder: Path) -> None:
 
 def add_reports(folder: Path, reports: list[Path]) -> dict[str, Any]:
     """List the report files in the folder's manifest (with their sha256), so verify covers them."""
-    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    manifest: dict[str, Any] = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     names = {r["name"] for r in manifest["resources"]}
     for path in reports:
         resource = file_resource(folder, path)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
+from pydantic.fields import FieldInfo
 
 from esdh.errors import SpecError, SpecProblem
 from esdh.expr import ExpressionError, Node, names, parse
@@ -243,7 +245,8 @@ class _Compiler:
             except re.error as exc:
                 self.problem((*path, "check", "pattern"), f"invalid regular expression: {exc}")
         builder = getattr(self, f"column_{kind}")
-        return builder(path, name, column)
+        result: Compiled | None = builder(path, name, column)
+        return result
 
     def column_value(self, path: Path_, name: str, column: Column) -> Compiled:
         if column.unique:
@@ -335,7 +338,7 @@ class _Compiler:
         table, col = target
         return Compiled(name, column, "lookup", target_table=table, target_column=col, via=column.via)
 
-    def validation_errors(self, path: Path_, exc: ValidationError, what: str, fields: dict) -> None:
+    def validation_errors(self, path: Path_, exc: ValidationError, what: str, fields: Mapping[str, FieldInfo]) -> None:
         for err in exc.errors():
             loc = tuple(err["loc"])
             where = (*path, *loc)

@@ -6,6 +6,7 @@ A graph maps each node to the nodes it depends on. Nothing here knows what the n
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TypeVar
 
 N = TypeVar("N", str, tuple[str, str])  # a column or table name, or a (table, column) pair
@@ -36,7 +37,7 @@ def find_cycle(graph: dict[N, set[N]]) -> list[N]:
         if state.get(start):
             continue
         path: list[N] = [start]
-        stack = [iter(sorted(graph.get(start, ())))]
+        stack: list[Iterator[N]] = [iter(sorted(graph.get(start, ())))]
         state[start] = 1
         while stack:
             nxt = next(stack[-1], None)
@@ -45,7 +46,9 @@ def find_cycle(graph: dict[N, set[N]]) -> list[N]:
                 stack.pop()
                 continue
             if state.get(nxt) == 1:
-                return [*path[path.index(nxt):], nxt]
+                cycle = path[path.index(nxt):]
+                cycle.append(nxt)
+                return cycle
             if not state.get(nxt) and nxt in graph:
                 state[nxt] = 1
                 path.append(nxt)

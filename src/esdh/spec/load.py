@@ -15,10 +15,10 @@ from esdh.spec.compile import Dataset, compile_spec, suggest
 from esdh.spec.model import UNION_TAGS, Column, Spec, Table
 from esdh.spec.source import resolve_source
 from esdh.spec.versions import apply_version
-from esdh.spec.yamlsource import SourceMap, load_yaml, read_yaml
+from esdh.spec.yamlsource import Path_, SourceMap, load_yaml, read_yaml
 
 
-def _model_problems(exc: ValidationError, source: SourceMap, prefix: tuple = ()) -> list[SpecProblem]:
+def _model_problems(exc: ValidationError, source: SourceMap, prefix: Path_ = ()) -> list[SpecProblem]:
     from esdh.spec.compile import _type_hint
 
     problems = []
@@ -38,7 +38,7 @@ def _model_problems(exc: ValidationError, source: SourceMap, prefix: tuple = ())
     return problems
 
 
-def _fields_at(loc: tuple) -> set[str]:
+def _fields_at(loc: tuple[str | int, ...]) -> set[str]:
     from esdh.spec import model
 
     if not loc:
@@ -129,7 +129,7 @@ def load_spec(source: str | Path | dict[str, Any], version: str | None = None) -
     origin = resolve_source(source)
     if origin.kind == "mapping":
         smap = SourceMap("<mapping>")
-        data = source
+        data: object = source
     elif origin.kind == "folder":  # a seed-003 folder (dataset.yaml, schema.yaml, evolution.yaml), translated
         from esdh.spec.seed003 import read_seed003_folder
 

@@ -48,7 +48,7 @@ def spec_json_schema() -> dict[str, Any]:
     column = Column.model_json_schema(ref_template="#/$defs/{model}")
     for def_name, definition in column.pop("$defs", {}).items():
         defs.setdefault(def_name, definition)
-    defs["Column"] = {"title": "Column", "description": Column.__doc__.strip(),
+    defs["Column"] = {"title": "Column", "description": (Column.__doc__ or "").strip(),
                       "oneOf": _column_variants(column, defs)}
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = SCHEMA_ID

@@ -322,7 +322,7 @@ def _generic_number(c: Col) -> dict[str, Any]:
     return {"generator": "uniform", "min": low, "max": high, "round": 2}
 
 
-def _choice(values: dict[str, float]) -> Build:
+def _choice(values: Mapping[str, float]) -> Build:
     return lambda c: {"generator": "choice", "values": dict(values)}
 
 
@@ -627,7 +627,7 @@ class _Translator:
             self.problem(SCHEMA, path, f"constraints apply to numeric and datetime columns, not {seed_type}",
                          "remove them, or change the column's type")
             return None, None
-        bounds = []
+        bounds: list[Any] = []  # numbers, or dates for datetime columns
         for key in ("min", "max"):
             bound = value.get(key)
             if bound is None:
@@ -667,7 +667,8 @@ class _Translator:
         if data is None:
             return None, None, {}
         self.misspelt(EVOLUTION, data, EVOLUTION_KEYS)
-        rate, rate_path = None, None
+        rate: float | None = None
+        rate_path: Path_ | None = None
         weekly, fraud = data.get("weekly_changes"), data.get("fraud")
         if weekly is not None:  # the seed uses the first week only and then ignores fraud_rate
             if not isinstance(weekly, list) or not weekly or not isinstance(weekly[0], dict):
@@ -707,14 +708,14 @@ class _Translator:
         columns = self.schema()
         fraud_rate, rate_path, missing = self.evolution()
         names = {c.name: c for c in columns}
-        for column, (_, path) in missing.items():
-            if column not in names:
+        for absent, (_, path) in missing.items():
+            if absent not in names:
                 if SCHEMA not in self.unreadable:
-                    self.problem(EVOLUTION, path, f"missingness names unknown column '{column}'",
-                                 _suggest(column, set(names)) or "name a column of schema.yaml")
-            elif not names[column].nullable:
-                self.problem(EVOLUTION, path, f"column '{column}' is declared nullable: false in schema.yaml "
-                             f"(line {names[column].line}) but has missingness",
+                    self.problem(EVOLUTION, path, f"missingness names unknown column '{absent}'",
+                                 _suggest(absent, set(names)) or "name a column of schema.yaml")
+            elif not names[absent].nullable:
+                self.problem(EVOLUTION, path, f"column '{absent}' is declared nullable: false in schema.yaml "
+                             f"(line {names[absent].line}) but has missingness",
                              "set nullable: true in schema.yaml or remove this missingness entry")
         name = info["name"]
         rows = info["rows"] or 1000

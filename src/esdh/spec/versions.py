@@ -19,7 +19,8 @@ def apply_version(data: Any, source: SourceMap, version: str | None) -> Any:
     """The spec mapping of ``version`` (the base version, or one declared under ``versions``)."""
     if version is None or not isinstance(data, dict) or str(data.get("version", "1.0.0")) == version:
         return data
-    declared = data.get("versions") if isinstance(data.get("versions"), dict) else {}
+    versions = data.get("versions")
+    declared: dict[str, Any] = versions if isinstance(versions, dict) else {}
     if version not in declared:
         known = [str(data.get("version", "1.0.0")), *declared]
         raise SpecError([source.problem(("versions",), f"version '{version}' is not declared",

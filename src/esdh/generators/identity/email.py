@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from typing import Literal
 
 import numpy as np
 import pyarrow as pa
@@ -96,7 +97,8 @@ class Email(Generator):
         pieces = np.zeros((n, 4 if unique else 3), dtype=np.int64)
         # left part "first." etc.: the name block plus its separator; with unique the right part
         # ends with the dot that comes before the number
-        for col, part, tail in ((0, 0, None), (1, 1, "." if unique else "")):
+        halves: tuple[tuple[int, Literal[0, 1], str | None], ...] = ((0, 0, None), (1, 1, "." if unique else ""))
+        for col, part, tail in halves:
             offset, source = {}, {}
             for key in sorted({p[part] for p in _EMAIL_PATTERNS}):
                 base = key.rstrip("._")

@@ -70,7 +70,7 @@ class _Zips:
         # dense ZIP -> row lookup
         self.by_zip = np.full(100_000, -1, dtype=np.int64)
         self.by_zip[self.columns["postal_code"].cast(pa.int64()).to_numpy()] = np.arange(self.size)
-        self._samplers: dict[tuple, tuple[np.ndarray, _InverseCdf | None]] = {}
+        self._samplers: dict[tuple[tuple[str, ...] | None, str], tuple[np.ndarray, _InverseCdf | None]] = {}
 
     def sampler(self, states: tuple[str, ...] | None,
                 weighting: str) -> tuple[np.ndarray, _InverseCdf | None]:
@@ -88,7 +88,8 @@ class _Zips:
         """A ZIP row per table row (one draw shared by every field of the group)."""
         candidates, sampler = self.sampler(states, weighting)
         u = stream.sub("zip").uniform(rows)
-        return candidates[_uniform_index(u, len(candidates)) if sampler is None else sampler(u)]
+        result: np.ndarray = candidates[_uniform_index(u, len(candidates)) if sampler is None else sampler(u)]
+        return result
 
     def rows_of(self, values: pa.Array | pa.ChunkedArray) -> np.ndarray:
         """Row of each ZIP code (-1: null, malformed or unknown). Accepts ZIP+4 and integers."""
@@ -140,4 +141,5 @@ def _state_index(values: pa.Array | pa.ChunkedArray, states: list[str]) -> np.nd
         return np.where(ok, lookup[np.where(ok, letters[:, 0] * 26 + letters[:, 1], 0)], -1)
     codes = pc.utf8_upper(pc.utf8_trim_whitespace(values))
     found = pc.index_in(codes, value_set=pa.array(states, _STRING))
-    return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    result: np.ndarray = pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return result

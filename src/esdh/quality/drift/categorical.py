@@ -69,7 +69,7 @@ def categorical_metrics(labels: list[str], ref: np.ndarray, cur: np.ndarray, sma
     table = np.array([ref, cur])
     table = table[:, table.sum(axis=0) > 0]
     if table.shape[1] < 2:
-        chi = {"statistic": 0.0, "p_value": 1.0, "dof": 0}
+        chi: dict[str, Any] = {"statistic": 0.0, "p_value": 1.0, "dof": 0}
     else:
         result = chi2_contingency(table, correction=False)
         chi = {"statistic": num(result.statistic), "p_value": num(result.pvalue), "dof": int(result.dof)}

@@ -35,7 +35,9 @@ def compare_folders(current: Path, reference: Path, thresholds: Thresholds | Non
                 continue
             present = cur_t or ref_t
             assert present is not None
-            count = int(con.execute(f"SELECT count(*) FROM {present.relation}").fetchone()[0])
+            row = con.execute(f"SELECT count(*) FROM {present.relation}").fetchone()
+            assert row is not None  # count(*) always gives a row
+            count = int(row[0])
             status, side = ("added", "current folder") if cur_t else ("removed", "reference")
             report.tables[name] = {"status": status, "format": {("current" if cur_t else "reference"): present.format},
                                    "rows": {"reference": None if cur_t else count, "current": count if cur_t else None,

@@ -151,8 +151,8 @@ def _distinct_entry(approx_ref: int, approx_cur: int, plan: _Plan, n_ref: int, n
     """Distinct counts, exact when the frequency lists are complete, else DuckDB's HyperLogLog estimate."""
     ref_freq, cur_freq = plan.ref_freq, plan.cur_freq
     exact = ref_freq is not None and cur_freq is not None and max(len(ref_freq), len(cur_freq)) <= FREQUENCY_LIMIT
-    d_ref = len(ref_freq) if exact else min(approx_ref, n_ref)
-    d_cur = len(cur_freq) if exact else min(approx_cur, n_cur)
+    d_ref = len(ref_freq) if exact and ref_freq is not None else min(approx_ref, n_ref)
+    d_cur = len(cur_freq) if exact and cur_freq is not None else min(approx_cur, n_cur)
     ratio_ref = d_ref / n_ref if n_ref else 0.0
     ratio_cur = d_cur / n_cur if n_cur else 0.0
     return {"reference": d_ref, "current": d_cur, "exact": exact,

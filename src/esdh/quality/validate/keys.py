@@ -66,7 +66,7 @@ def duplicates(run: Validation, result: CheckResult, source: str) -> list[dict[s
     run.con.execute(f"CREATE TEMP TABLE {name} AS SELECT {quoted}, count(*) AS n FROM {source} "
                     f"WHERE {not_null} GROUP BY ALL HAVING n > 1 LIMIT {SAMPLES}")
     on = " AND ".join(f"c.{quote(c)} = d.{quote(c)}" for c in columns)
-    first: dict[tuple, int] = {}
+    first: dict[tuple[Any, ...], int] = {}
     samples: list[dict[str, Any]] = []
     for start, _, typed in typed_batches(run, result.table, columns):
         chunk = pa.table([positions(typed.num_rows), *typed.columns], names=["esdh_pos", *columns])

@@ -37,7 +37,8 @@ class Validation:
         from esdh.output.tables import CHECK_MEMORY
 
         self._spill = tempfile.TemporaryDirectory(prefix="esdh-validate-")
-        config = {"memory_limit": CHECK_MEMORY, "temp_directory": self._spill.name}
+        config: dict[str, str | bool | int | float | list[str]] = {"memory_limit": CHECK_MEMORY,
+                                                                   "temp_directory": self._spill.name}
         self.con = duckdb.connect(config={**config, "preserve_insertion_order": False})
         self.ordered = duckdb.connect(config=config)  # reads JSON rows in file order
         return self
