@@ -68,7 +68,7 @@ def run(dataset: str, version: str | None, registry: Path, seed: int | None, ran
     validation report and a drift report against the previous run."""
     from esdh import library
     from esdh.cli.progress import progress_bar
-    from esdh.library.run import run_generated
+    from esdh.library.generated_run import run_generated
     from esdh.runs.run import spec_version_of
 
     if resume and randomize:
@@ -305,7 +305,7 @@ def ingest(source: Path, dataset: str, spec: str | None, version: str | None, re
            thresholds: tuple[str, ...]) -> None:
     """Register external CSV or Parquet data (a file or a folder) as a run of DATASET; exit 1 when it
     fails validation (it is registered all the same, with its report)."""
-    from esdh.library.ingest import ingest as ingest_data
+    from esdh.library.ingestion import ingest as ingest_data
 
     outcome = ingest_data(source, registry, dataset=dataset, version=version, spec=spec,
                           thresholds=drift_thresholds(thresholds))

@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 def run(source: SpecSource | Plan, registry: str | Path = "runs", *, version: str | None = None,
         **options: Any) -> RunOutcome:
     """Generate ``source`` as an immutable, registered run ``<registry>/<dataset>/<version>/`` (see
-    :func:`esdh.library.run.run_generated` for the options)."""
-    from esdh.library.run import run_generated
+    :func:`esdh.library.generated_run.run_generated` for the options)."""
+    from esdh.library.generated_run import run_generated
 
     return run_generated(source, registry, version=version, **options)
 
@@ -30,7 +30,7 @@ def run(source: SpecSource | Plan, registry: str | Path = "runs", *, version: st
 def ingest(data: str | Path, registry: str | Path = "runs", *, dataset: str, spec: SpecSource | None = None,
            version: str | None = None, thresholds: dict[str, float] | None = None) -> RunOutcome:
     """Register external CSV or Parquet data as a run of ``dataset`` (validated against ``spec``)."""
-    from esdh.library.ingest import ingest as ingest_data
+    from esdh.library.ingestion import ingest as ingest_data
 
     return ingest_data(data, registry, dataset=dataset, spec=spec, version=version,
                        thresholds=_thresholds(thresholds))
