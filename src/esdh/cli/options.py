@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, TypeVar
 import click
 
 import esdh.options
-from esdh.defaults import DEFAULT_CHUNK_SIZE, DEFAULT_PART_ROWS
+from esdh.library import DEFAULT_CHUNK_SIZE, DEFAULT_PART_ROWS
 
 if TYPE_CHECKING:
-    from esdh.spec.compile import Dataset
+    from esdh.library import Dataset
 
 F = TypeVar("F", bound=Callable[..., object])
 

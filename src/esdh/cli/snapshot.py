@@ -7,7 +7,9 @@ from pathlib import Path
 
 import click
 
-from esdh.library.snapshot import DEFAULT_FORMATS, ENTITIES, SNAPSHOT_FORMATS
+from esdh import library
+
+ENTITIES, SNAPSHOT_FORMATS = library.snapshot.ENTITIES, library.snapshot.SNAPSHOT_FORMATS
 
 
 class Greedy(click.Option):
@@ -49,16 +51,14 @@ class Greedy(click.Option):
 @click.option("--entity-filter", "entities", cls=Greedy, type=click.Choice(ENTITIES),
               help="entities to write (repeat or list after one flag); default all")
 @click.option("--output-format", "formats", cls=Greedy, type=click.Choice(SNAPSHOT_FORMATS),
-              help=f"formats per entity (default: {' '.join(DEFAULT_FORMATS)})")
+              help=f"formats per entity (default: {' '.join(library.snapshot.DEFAULT_FORMATS)})")
 def generate_snapshot(output_dir: Path, records: int, seed: int | None, randomize: bool,
                       entities: tuple[str, ...], formats: tuple[str, ...]) -> None:
     """Write the seed system's snapshot layout (persons_v0_1.csv, dataset_v0_1.json, manifest, ...)."""
-    from esdh.library.snapshot import generate_snapshot as build
-
     if seed is not None and randomize:
         raise click.UsageError("give --seed or --randomize, not both")
-    snapshot = build(output_dir, records=records, seed=seed, randomize=randomize, entities=list(entities),
-                     formats=list(formats))
+    snapshot = library.snapshot.generate_snapshot(output_dir, records=records, seed=seed, randomize=randomize,
+                                                  entities=list(entities), formats=list(formats))
     click.echo(f"seed: {snapshot.seed}{' (randomized)' if snapshot.randomized else ''}")
     click.echo("Snapshot generation completed. Files written:")
     for label, path in snapshot.files.items():
@@ -72,9 +72,7 @@ def generate_snapshot(output_dir: Path, records: int, seed: int | None, randomiz
 @click.option("--json", "as_json", is_flag=True)
 def profile_info(name: str | None, as_json: bool) -> None:
     """Show what a demo profile generates."""
-    from esdh.library.profiles import profile_info as describe
-
-    info = describe(name)
+    info = library.profiles.profile_info(name)
     if as_json:
         click.echo(json.dumps(info, indent=2))
         return

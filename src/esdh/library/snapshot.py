@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from esdh.engine.chunks import batches as table_batches
 from esdh.library import generation
 from esdh.output.checksum import sha256_file
@@ -81,6 +79,8 @@ def _write_entity_array(handle: Any, plan: Plan, table: str) -> None:
 
 def _stats(files: dict[str, Path], entities: list[str], as_of: dt.date) -> dict[str, Any]:
     """Ages and LOB mix of persons, VIN prefix and make mix of vehicles, computed in DuckDB."""
+    import duckdb
+
     stats: dict[str, Any] = {}
     con = duckdb.connect()
     try:
@@ -156,6 +156,31 @@ def generate_snapshot(output_dir: Path, *, records: int = 200, seed: int | None 
         snapshot.files = {**files, "manifest_json": staging / MANIFEST, "readme": readme}
     snapshot.files = {label: snapshot.folder / path.name for label, path in snapshot.files.items()}
     return snapshot
+
+
+@dataclass(frozen=True)
+class SnapshotCheck:
+    """The files a snapshot's manifest lists, and those missing or changed (``name missing``, ``name changed``)."""
+
+    files: int
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify_snapshot(folder: Path) -> SnapshotCheck:
+    """Check that every file the snapshot manifest in ``folder`` lists exists and has its recorded SHA-256."""
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    bad = []
+    for label, name in manifest["files"].items():
+        path = folder / name
+        if not path.is_file():
+            bad.append(f"{name} missing")
+        elif sha256_file(path) != manifest["checksums"].get(label):
+            bad.append(f"{name} changed")
+    return SnapshotCheck(len(manifest["files"]), bad)
 
 
 def _readme(manifest: dict[str, Any], formats: list[str], plan: Plan) -> str:
