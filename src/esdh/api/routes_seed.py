@@ -169,7 +169,7 @@ def document_answers(app: FastAPI) -> None:
                 document["paths"][path]["post"]["responses"]["200"] = {
                     "description": "The rows, with the seed's metadata and the seed used",
                     "content": {"application/json": {"schema": answer_schema(rows, tables)}}}
-        return app.openapi_schema
+        return app.openapi_schema or build()
 
     app.openapi = openapi  # type: ignore[method-assign]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -16,11 +17,11 @@ class Greedy(click.Option):
     """An option that takes every following word up to the next option, like argparse's nargs="+",
     so the seed system's ``--entity-filter persons vehicles`` keeps working. It may also be repeated."""
 
-    def __init__(self, *args: object, **kwargs: object):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["multiple"] = True
         super().__init__(*args, **kwargs)
 
-    def add_to_parser(self, parser: object, ctx: click.Context) -> None:
+    def add_to_parser(self, parser: Any, ctx: click.Context) -> None:
         super().add_to_parser(parser, ctx)
         for name in self.opts:
             option = parser._long_opt.get(name)  # type: ignore[attr-defined]

@@ -14,6 +14,8 @@ from esdh.spec.compile import Dataset
 
 
 class DatasetSummary(TypedDict):
+    """A built-in dataset in a list: name, version, title, description and tables."""
+
     name: str
     version: str
     title: str | None
@@ -22,6 +24,8 @@ class DatasetSummary(TypedDict):
 
 
 class ColumnDetail(TypedDict):
+    """A written column: its type, where its values come from, its null rate."""
+
     name: str
     type: str
     generator: str | None
@@ -32,6 +36,8 @@ class ColumnDetail(TypedDict):
 
 
 class TableDetail(TypedDict):
+    """A table of a dataset described: rows at the default scale, key, columns, parent."""
+
     name: str
     rows: int
     primary_key: list[str]
@@ -41,6 +47,8 @@ class TableDetail(TypedDict):
 
 
 class TableRelation(TypedDict):
+    """A link between tables: a foreign key (ref), a lookup, or rows per a parent."""
+
     from_table: str
     from_column: str | None
     to_table: str | None
@@ -49,6 +57,8 @@ class TableRelation(TypedDict):
 
 
 class DatasetDetail(TypedDict):
+    """A dataset described for a page: tables, relations, versions and the spec."""
+
     name: str
     version: str
     title: str | None
@@ -122,9 +132,9 @@ def table_relations(dataset: Dataset, table: str) -> list[TableRelation]:
     for col in model.columns.values():
         if col.hidden:
             continue
-        if col.kind == "ref" or col.kind == "lookup":
+        if col.kind in ("ref", "lookup"):
             out.append({"from_table": table, "from_column": col.name, "to_table": col.target_table,
-                        "to_column": col.target_column, "kind": col.kind})
+                        "to_column": col.target_column, "kind": "ref" if col.kind == "ref" else "lookup"})
         elif col.spec.references:
             target_table, _, target_column = col.spec.references.partition(".")
             out.append({"from_table": table, "from_column": col.name, "to_table": target_table,

@@ -20,15 +20,19 @@ MOST_ROWS = 2**62  # any larger bound is shown as this
 
 
 class ColumnDescription(TypedDict):
+    """A column of a described plan and where its values come from."""
+
     name: str
     kind: str
     source: str
 
 
 class RelationDescription(TypedDict, total=False):
+    """A relation of a described plan's table (children of a parent, a foreign key, a lookup)."""
+
     kind: Literal["children_of", "foreign_key", "lookup"]
     table: str
-    count: int | dict[str, object]
+    count: int | dict[str, object] | None
     column: str
     references: str
     choose: str | None
@@ -37,6 +41,8 @@ class RelationDescription(TypedDict, total=False):
 
 
 class TableDescription(TypedDict):
+    """A table of a described plan: rows, chunks, key, columns, relations, estimated bytes."""
+
     name: str
     rows: int
     chunks: int
@@ -47,6 +53,8 @@ class TableDescription(TypedDict):
 
 
 class PlanDescription(TypedDict):
+    """A plan described (``esdh plan --json``)."""
+
     dataset: str
     version: str
     seed: int
@@ -81,7 +89,7 @@ def describe_plan(plan: Plan) -> PlanDescription:
         per_row = _bytes_per_row(plan, name)
         relations: list[RelationDescription] = []
         if model.parent:
-            count = model.count if isinstance(model.count, int) else model.count.model_dump()
+            count = model.count.model_dump() if isinstance(model.count, Count) else model.count
             relations.append({"kind": "children_of", "table": model.parent, "count": count})
         for col in model.columns.values():
             if col.kind == "ref":

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from esdh.library.generation import SpecSource, load, plan
 from esdh.output.tables import Progress
@@ -117,6 +117,8 @@ def prune(dataset: str, keep: int, registry: str | Path | Registry = "runs", *,
 
 
 class RunRef(TypedDict):
+    """A run named in a diff."""
+
     dataset: str
     version: str
     seed: int | None
@@ -124,12 +126,16 @@ class RunRef(TypedDict):
 
 
 class RowCountChange(TypedDict):
+    """A table's row counts in two runs and the change."""
+
     old: int | None
     new: int | None
     change: int
 
 
 class FileChanges(TypedDict):
+    """The files of two runs: the same, changed, added and removed."""
+
     same: list[str]
     changed: list[str]
     added: list[str]
@@ -137,6 +143,8 @@ class FileChanges(TypedDict):
 
 
 class RunDiff(TypedDict):
+    """What changed between two runs of a dataset (``esdh runs diff --json``)."""
+
     old: RunRef
     new: RunRef
     same_spec: bool
@@ -152,9 +160,7 @@ def diff(dataset: str, old: str, new: str | None = None, registry: str | Path | 
 
     runs = _registry(registry)
     newer = runs.get(dataset, new) if new else runs.latest(dataset)
-    found = diff_runs(runs.get(dataset, old), newer)
-    return RunDiff(old=RunRef(**found["old"]), new=RunRef(**found["new"]), same_spec=found["same_spec"],
-                   spec_diff=found["spec_diff"], row_counts=found["row_counts"], files=found["files"])
+    return cast(RunDiff, diff_runs(runs.get(dataset, old), newer))
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,8 @@ ROOT = "persons"  # ``records`` counts rows of this table; the others follow it
 
 
 class RowSchema(TypedDict):
+    """The JSON Schema of one row of a table."""
+
     type: str
     additionalProperties: bool
     required: list[str]

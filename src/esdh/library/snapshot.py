@@ -33,6 +33,8 @@ KIND = {"csv": "CSV export", "json": "JSON export", "ndjson": "NDJSON export", "
 
 @dataclass
 class Snapshot:
+    """A written snapshot: its folder, seed, record counts, files and manifest."""
+
     folder: Path
     seed: int
     randomized: bool
@@ -45,7 +47,7 @@ def _generated_at(plan: Plan) -> str:
     return f"{plan.as_of.isoformat()}T00:00:00"
 
 
-def snapshot_metadata(plan: Plan, counts: dict[str, int]) -> dict[str, Any]:
+def snapshot_metadata(plan: Plan, counts: dict[str, int]) -> dict[str, object]:
     """The seed's ``metadata`` block (dataset version, generated_at from ``as_of``, counts, seed, marker),
     shared by the snapshot files and the API's /generate/* answers."""
     spec = plan.dataset.spec
@@ -97,7 +99,7 @@ def _stats(files: dict[str, Path], entities: list[str], as_of: dt.date) -> dict[
             row = con.execute(
                 f"SELECT min(a), max(a), round(avg(a), 2) FROM (SELECT date_diff('year', CAST(date_of_birth AS DATE),"
                 f" DATE '{as_of.isoformat()}') - CASE WHEN strftime(CAST(date_of_birth AS DATE), '%m%d') >"
-                f" '{as_of.strftime('%m%d')}' THEN 1 ELSE 0 END AS a FROM {persons})").fetchone()
+                f" '{as_of.strftime('%m%d')}' THEN 1 ELSE 0 END AS a FROM {persons})").fetchone() or (None, None, None)
             lob = con.execute(f"SELECT lob_type, count(*) FROM {persons} GROUP BY 1 ORDER BY 1").fetchall()
             stats["persons"] = {"min_age": row[0], "max_age": row[1], "average_age": row[2],
                                 "lob_distribution": dict(lob)}

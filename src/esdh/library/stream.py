@@ -45,7 +45,7 @@ class Pipe(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
-    def write(self, data: Buffer) -> int:  # type: ignore[override]
+    def write(self, data: Buffer) -> int:
         chunk = bytes(data)
         self.parts.append(chunk)
         self.position += len(chunk)
@@ -74,7 +74,7 @@ class _Member(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
-    def write(self, data: Buffer) -> int:  # type: ignore[override]
+    def write(self, data: Buffer) -> int:
         view = memoryview(data)
         self.inner.write(view)
         self.position += view.nbytes
