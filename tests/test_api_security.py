@@ -104,7 +104,7 @@ def test_keys_never_reach_the_logs(monkeypatch: pytest.MonkeyPatch) -> None:
             with client(base, good) as http, client(base, bad) as wrong:
                 assert http.post("/generate/person", json=ONE).status_code == 200
                 assert wrong.post("/generate/person", json=ONE).status_code == 401
-                monkeypatch.setattr(library, "preview", _raise)
+                monkeypatch.setattr(library.generation, "preview", _raise)
                 assert http.post("/generate/person", json=ONE).status_code == 500  # logged with a traceback
                 monkeypatch.undo()
                 assert http.post("/generate/vehicle", json=ONE).status_code == 200
@@ -148,7 +148,7 @@ def test_one_generation_slot_refuses_the_second(monkeypatch: pytest.MonkeyPatch)
         assert release.wait(20), "the test never released the generation"
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(library, "preview", held)
+    monkeypatch.setattr(library.generation, "preview", held)
     results: dict[str, httpx.Response] = {}
     with running_server(ApiSettings(max_concurrent=1)) as base, client(base) as http:
         first = threading.Thread(target=lambda: results.update(first=http.post("/generate/person", json=ONE)))
@@ -175,7 +175,7 @@ def test_the_slot_is_given_back_before_the_answer() -> None:
 
 def test_a_failed_generation_gives_its_slot_back(monkeypatch: pytest.MonkeyPatch) -> None:
     with running_server(ApiSettings(max_concurrent=1)) as base, client(base) as http:
-        monkeypatch.setattr(library, "preview", _raise)
+        monkeypatch.setattr(library.generation, "preview", _raise)
         assert http.post("/generate/person", json=ONE).status_code == 500
         assert_envelope(http.post("/generate/person", json={"records": 0}), 422, "invalid_request")
         monkeypatch.undo()
@@ -231,13 +231,14 @@ def test_404_and_405_are_envelopes(open_base: str) -> None:
         assert_envelope(http.post("/healthz"), 405, "method_not_allowed")
 
 
+# the seed answers (esdh.library.seed) generate their rows with esdh.library.generation.preview
 def _raise(*args: Any, **kwargs: Any) -> Any:
     raise RuntimeError("secret detail")
 
 
 @pytest.mark.parametrize("entity", ["person", "bundle"])
 def test_unexpected_error_is_a_bare_500(open_base: str, monkeypatch: pytest.MonkeyPatch, entity: str) -> None:
-    monkeypatch.setattr(library, "preview", _raise)
+    monkeypatch.setattr(library.generation, "preview", _raise)
     with client(open_base) as http:
         response = http.post(f"/generate/{entity}", json=ONE)
     assert_envelope(response, 500, "internal_error")

@@ -51,3 +51,11 @@ def test_a_circle_between_modules_breaks_the_contracts(copy_of_the_tree: Path) -
     result = lint_imports(copy_of_the_tree)
     assert result.returncode == 1
     assert "No cycles are allowed in esdh.output" in result.stdout
+
+
+def test_an_interface_importing_below_the_library_breaks_the_contracts(copy_of_the_tree: Path) -> None:
+    main = copy_of_the_tree / "esdh" / "cli" / "main.py"
+    main.write_text(main.read_text() + "\n\ndef _reach() -> None:\n    from esdh.engine import chunks  # noqa\n")
+    result = lint_imports(copy_of_the_tree)
+    assert result.returncode == 1
+    assert "esdh.cli.main -> esdh.engine.chunks" in result.stdout

@@ -17,7 +17,7 @@ import pytest
 
 from esdh.checks.results import CheckFailed
 from esdh.cli.main import cli
-from esdh.library.governed_run import run_generated
+from esdh.library.generated_run import run_generated
 from esdh.runs.registry import Registry
 from esdh.runs.verify import verify_run
 
@@ -326,3 +326,19 @@ def test_library_wrappers(small_spec: Path, tmp_path: Path):
     assert library.validate(outcome.folder, small_spec).ok
     drift = library.compare(second.folder, outcome.folder, thresholds={"psi_fail": 0.3})
     assert drift.verdict == "pass" and drift.as_dict()["thresholds"]["psi_fail"] == 0.3
+
+
+def test_library_names_are_not_shadowed_by_its_modules():
+    """Importing a module of the library never replaces one of its functions (a module library/run.py made
+    ``library.run`` that module once anything had imported it)."""
+    import importlib
+    import pkgutil
+
+    import esdh
+    from esdh import library
+
+    for module in pkgutil.iter_modules(library.__path__):
+        importlib.import_module(f"esdh.library.{module.name}")
+    for name in esdh.__all__:
+        if name != "__version__":
+            assert getattr(library, name) is getattr(esdh, name), name

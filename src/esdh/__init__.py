@@ -5,8 +5,58 @@ The package's top level is the library (:mod:`esdh.library`): ``esdh.generate``,
 docs/architecture.md.
 """
 
-from esdh import library
-from esdh.library import *  # noqa: F403 (the library's curated __all__ is the package's)
+from esdh.library import (
+    Dataset,
+    DriftReport,
+    Plan,
+    Registry,
+    Result,
+    RunOutcome,
+    RunRecord,
+    SpecSource,
+    ValidationReport,
+    Verification,
+    compare,
+    diff,
+    generate,
+    ingest,
+    load,
+    plan,
+    preview,
+    prune,
+    registry,
+    report,
+    run,
+    table,
+    validate,
+    verify,
+)
 from esdh.version import __version__
 
-__all__ = [*library.__all__, "__version__"]
+__all__ = [
+    "Dataset",
+    "DriftReport",
+    "Plan",
+    "Registry",
+    "Result",
+    "RunOutcome",
+    "RunRecord",
+    "SpecSource",
+    "ValidationReport",
+    "Verification",
+    "__version__",
+    "compare",
+    "diff",
+    "generate",
+    "ingest",
+    "load",
+    "plan",
+    "preview",
+    "prune",
+    "registry",
+    "report",
+    "run",
+    "table",
+    "validate",
+    "verify",
+]

@@ -2,9 +2,8 @@
 
 ``POST /generate/person|vehicle|profile`` answer the first ``records`` rows of one table of the seed
 dataset (insurance); ``/generate/bundle`` answers ``records`` persons with all their vehicles and a profile
-each. Each endpoint generates only what it returns: a Frame of the table it answers computes the table's
-visible columns and, by random access, only the parent columns those read (never a whole parent table, and
-never a table nobody reads). The body is parsed here, not by FastAPI, so that malformed JSON, ``null``, an
+each (the answers are made by :mod:`esdh.library.seed`, which generates only what they return). The body
+is parsed here, not by FastAPI, so that malformed JSON, ``null``, an
 array or a non-JSON content type are errors instead of defaults.
 """
 
@@ -12,10 +11,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-import pyarrow as pa
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import (
@@ -36,12 +33,8 @@ from esdh.api.deps import caller, generation_slot
 from esdh.api.errors import ApiError
 from esdh.api.settings import ApiSettings
 from esdh.api.v1_models import errors
-from esdh.library.snapshot import ENTITIES, SNAPSHOT_VERSION, snapshot_metadata
-from esdh.plan.planner import Plan
-from esdh.spec.compile import Dataset
 
 MAX_SEED = 2**53 - 1  # the largest whole number every JSON client (JavaScript included) keeps exact
-ROOT = "persons"  # ``records`` counts rows of this table; the others follow it
 ENDPOINTS = {"person": "persons", "vehicle": "vehicles", "profile": "profiles"}
 JSON_TYPES = ("application/json",)
 
@@ -138,111 +131,22 @@ Job = Annotated[Generation, Depends(generation_request)]
 Slot = Annotated[None, Depends(generation_slot, scope="function")]
 
 
-@lru_cache(maxsize=4)
-def seed_dataset(name: str) -> Dataset:
-    """The checked spec, loaded once per server (a plan never changes it; each request makes its own plan)."""
-    return library.load(name)
-
-
-def _plan(settings: ApiSettings, job: Generation, tables: list[str]) -> Plan:
-    return library.plan(seed_dataset(settings.seed_dataset), seed=job.seed, randomize=job.randomize,
-                        rows={ROOT: job.records}, tables=tables)
-
-
-def _rows_json(table: pa.Table, renderer: Any) -> bytes:
-    """A JSON array of a table's rows, rendered the way the snapshot's JSON files are (dates as ISO text)."""
-    from esdh.output.formats import joined
-
-    if not table.num_rows:
-        return b"[]"
-    return b"[" + joined(renderer.lines(table.combine_chunks().to_batches()[0]), b",")[:-1] + b"]"
-
-
-@lru_cache(maxsize=1)
-def _duckdb() -> Any:
-    """One in-memory DuckDB database per server process, for rendering answers (each request its own cursor)."""
-    import duckdb
-
-    return duckdb.connect()
-
-
-def _body(metadata: dict[str, Any], tables: dict[str, pa.Table], tail: dict[str, Any]) -> Response:
-    from esdh.output.formats import JsonRenderer
-
-    renderer = JsonRenderer(_duckdb())  # a cursor of the process's one DuckDB database: no 20 ms connect
-    try:
-        parts = [b'"metadata":' + _dumps(metadata)]
-        parts += [f'"{name}":'.encode() + _rows_json(table, renderer) for name, table in tables.items()]
-    finally:
-        renderer.close()
-    parts += [f'"{key}":'.encode() + _dumps(value) for key, value in tail.items()]
-    return Response(b"{" + b",".join(parts) + b"}", media_type="application/json")
-
-
-def _dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+def seed_dataset(settings: ApiSettings) -> library.Dataset:
+    """The server's seed dataset, loaded once per process."""
+    return library.seed.seed_dataset(settings.seed_dataset)
 
 
 def generate_entity(settings: ApiSettings, entity: str, job: Generation) -> Response:
-    """The first ``job.records`` rows of one table (a plan of ``records`` persons has at least as many rows
-    in each of the seed's tables)."""
-    table = ENDPOINTS[entity]
-    plan = _plan(settings, job, [table])
-    rows = library.preview(plan, table, job.records)
-    return _body(snapshot_metadata(plan, {table: rows.num_rows}), {table: rows},
-                 {"record_count": rows.num_rows, "seed": plan.seed, "records_requested": job.records})
+    """The first ``job.records`` rows of one table."""
+    answer = library.seed.entity_answer(settings.seed_dataset, ENDPOINTS[entity], job.records, job.seed,
+                                        job.randomize)
+    return Response(answer, media_type="application/json")
 
 
 def generate_bundle(settings: ApiSettings, job: Generation) -> Response:
     """``job.records`` persons, every vehicle they own and a profile each: one coherent extract."""
-    plan = _plan(settings, job, list(ENTITIES))
-    tables = {t: library.preview(plan, t, plan.rows[t]) for t in ENTITIES}
-    return _body(snapshot_metadata(plan, {t: rows.num_rows for t, rows in tables.items()}), tables,
-                 {"record_count": tables["persons"].num_rows, "seed": plan.seed, "records_requested": job.records})
-
-
-@lru_cache(maxsize=8)
-def plan_steps(dataset: str, seed: int, records: int) -> tuple[str, ...]:
-    """The generation plan of the seed dataset, in words, read from its spec and its plan."""
-    from esdh.output.lineage import reads
-
-    plan = library.plan(seed_dataset(dataset), seed=seed, rows={ROOT: records}, tables=list(ENTITIES))
-    ds, spec = plan.dataset, plan.dataset.spec
-    steps = [f"Dataset version: {SNAPSHOT_VERSION}", f"Target person records: {records}",
-             f"Use deterministic seed {seed} for reproducibility: every value is a pure function of the seed, "
-             "table, column and row, so any row can be regenerated alone.",
-             f"Generate from the spec {spec.dataset} {spec.version} ({spec.title or spec.dataset}), "
-             f"as of {spec.as_of.isoformat()}."]
-    relations, unique, rules = [], [], []
-    for position, name in enumerate(plan.tables):
-        model = ds.tables[name]
-        if model.parent is None:
-            rows = f"{plan.rows[name]:,} rows"
-        else:
-            count = model.count
-            per = (f"{count}" if isinstance(count, int) else f"{count.min} to {count.max} ({count.distribution})")
-            rows = f"{per} per {model.parent} row, {plan.rows[name]:,} rows"
-        source = f"; reads {', '.join(reads(ds, name))}" if reads(ds, name) else ""
-        key = f"; key {', '.join(model.spec.primary_key_columns)}" if model.spec.primary_key_columns else ""
-        steps.append(f"{'Generate' if position == 0 else 'Then generate'} {name}: {rows}{key}{source}. "
-                     f"{model.spec.description or ''}".rstrip())
-        for col in model.columns.values():
-            if col.kind == "ref":
-                relations.append(f"{name}.{col.name} references {col.target_table}.{col.target_column}"
-                                 + (f" ({col.choose.replace('_', ' ')})" if col.choose else "") + ".")
-            elif col.kind == "lookup" and not col.hidden:
-                relations.append(f"{name}.{col.name} copies {col.target_table}.{col.target_column}.")
-            if col.unique:
-                unique.append(f"{name}.{col.name}")
-        unique += [f"{name} ({', '.join(cols)})" for cols in model.spec.unique]
-        rules += [f"Rule {name}.{rule.name}: {rule.description or rule.check}." for rule in model.spec.rules]
-    steps += relations
-    if unique:
-        steps.append(f"Unique by construction: {'; '.join(unique)}.")
-    steps += rules
-    steps.append(f"Mark every record with synthetic_source '{spec.marker}'.")
-    steps.append("Each /generate endpoint computes only the table it answers (and the parent columns it reads).")
-    return tuple(steps)
+    answer = library.seed.bundle_answer(settings.seed_dataset, job.records, job.seed, job.randomize)
+    return Response(answer, media_type="application/json")
 
 
 ERRORS = errors(401, 413, 422, 429)
@@ -251,21 +155,21 @@ ERRORS = errors(401, 413, 422, 429)
 def document_answers(app: FastAPI) -> None:
     """Give the /generate/* answers their JSON Schema in /openapi.json, built from the seed dataset's spec
     when the document is first asked for (building it generates a row of each table: not at start-up)."""
-    from esdh.api.seed_schema import answer_schema, row_schemas
+    from esdh.api.seed_schema import answer_schema
 
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = build()
-            rows = row_schemas(seed_dataset(app.state.settings.seed_dataset))
+            rows = library.seed.row_schemas(seed_dataset(app.state.settings))
             answers = {f"/generate/{entity}": [table] for entity, table in ENDPOINTS.items()}
-            answers["/generate/bundle"] = list(ENTITIES)
+            answers["/generate/bundle"] = list(library.snapshot.ENTITIES)
             for path, tables in answers.items():
                 document["paths"][path]["post"]["responses"]["200"] = {
                     "description": "The rows, with the seed's metadata and the seed used",
                     "content": {"application/json": {"schema": answer_schema(rows, tables)}}}
-        return app.openapi_schema
+        return app.openapi_schema or build()
 
     app.openapi = openapi  # type: ignore[method-assign]
 
@@ -278,9 +182,10 @@ def router() -> APIRouter:
     @api.get("/healthz", tags=["seed"], summary="Health, defaults and the generation plan (open: no key)")
     def healthz(request: Request) -> dict[str, Any]:
         settings: ApiSettings = request.app.state.settings
-        steps = plan_steps(settings.seed_dataset, settings.default_seed, settings.target_records)
-        return {"status": "ok", "dataset_version": SNAPSHOT_VERSION, "default_seed": settings.default_seed,
-                "target_records": settings.target_records, "version": SNAPSHOT_VERSION,
+        steps = library.seed.plan_steps(settings.seed_dataset, settings.default_seed, settings.target_records)
+        version = library.snapshot.SNAPSHOT_VERSION
+        return {"status": "ok", "dataset_version": version, "default_seed": settings.default_seed,
+                "target_records": settings.target_records, "version": version,
                 "seed": settings.default_seed, "plan": {"steps": list(steps)}}
 
     def entity_route(entity: str) -> None:

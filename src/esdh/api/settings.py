@@ -72,6 +72,6 @@ class ApiSettings(BaseModel):
             values["registry"] = Path(env["ESDH_REGISTRY"])
         values.update(overrides)
         try:
-            return cls(**values)
+            return cls.model_validate(values)
         except ValueError as exc:
             raise UsageError(f"bad API settings: {exc}") from None

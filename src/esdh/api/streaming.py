@@ -1,137 +1,17 @@
-"""Streamed downloads: a table, or a whole dataset as a ZIP, written chunk by chunk by the same file writers
-as ``esdh generate`` into a pipe whose bytes go out as soon as they are written. Memory is bounded by one
-chunk, however many rows are asked for.
-
-A table's NDJSON or CSV is byte for byte the file ``esdh generate`` writes (their bytes do not depend on
-the chunking, so they are rendered in smaller chunks, :data:`TEXT_ROWS`); a Parquet download has the plan's
-chunks as row groups, as a generated file does, and is that file byte for byte too. A ZIP is written for an
-unseekable stream (sizes and checksums after each member) with fixed dates, so the same request always
-gives the same bytes.
+"""Streamed downloads over HTTP: the bytes :mod:`esdh.library.stream` writes (a table, or a whole dataset as
+a ZIP), sent as soon as they are written while the request holds a generation slot.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
-import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import anyio
-import numpy as np
-import pyarrow as pa
 from starlette.requests import ClientDisconnect
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
-
-from esdh.engine.frame import Frame
-from esdh.output.formats import FORMATS
-from esdh.output.layout import table_layout
-from esdh.plan.planner import Plan
-
-TEXT_ROWS = 16_384  # rows rendered at once into NDJSON or CSV (~8 MB of NDJSON per piece)
-STREAMED = ("ndjson", "csv", "parquet")
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a ZIP can hold: the archive's bytes never depend on when
-
-
-class Pipe(io.RawIOBase):
-    """A write-only, unseekable binary file: what is written is taken out with :meth:`take`."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.parts: list[bytes] = []
-        self.position = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        chunk = bytes(data)
-        self.parts.append(chunk)
-        self.position += len(chunk)
-        return len(chunk)
-
-    def tell(self) -> int:  # Parquet and zipfile ask for their position; neither needs to seek
-        return self.position
-
-    def close(self) -> None:  # a writer that closes its file must not end the stream
-        pass
-
-    def take(self) -> bytes:
-        out = b"".join(self.parts)
-        self.parts.clear()
-        return out
-
-
-class _Member(io.RawIOBase):
-    """One member of a ZIP being written, as a plain binary file with a position (zipfile's has none)."""
-
-    def __init__(self, inner: Any) -> None:
-        super().__init__()
-        self.inner = inner
-        self.position = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        view = memoryview(data)
-        self.inner.write(view)
-        self.position += view.nbytes
-        return view.nbytes
-
-    def tell(self) -> int:
-        return self.position
-
-    def close(self) -> None:  # the archive closes its member
-        pass
-
-
-def _batches(plan: Plan, table: str, schema: pa.Schema, step: int) -> Iterator[pa.RecordBatch]:
-    total = plan.rows[table]
-    for start in range(0, total, step):
-        frame = Frame(plan, table, np.arange(start, min(start + step, total), dtype=np.int64))
-        batch = frame.batch(schema.names)
-        yield batch.cast(schema) if batch.schema != schema else batch
-
-
-def _write(plan: Plan, table: str, fmt: str, sink: Any, take: Callable[[], bytes]) -> Iterator[bytes]:
-    """Write one table into ``sink`` chunk by chunk, yielding what ``take`` gives after each chunk."""
-    schema, hints = table_layout(plan, table)
-    step = plan.chunk_size if fmt == "parquet" else min(TEXT_ROWS, plan.chunk_size)
-    writer = FORMATS[fmt].writer(sink, schema, hints)
-    try:
-        for batch in _batches(plan, table, schema, step):
-            writer.write(batch)
-            piece = take()
-            if piece:
-                yield piece
-    finally:
-        writer.close()
-    piece = take()
-    if piece:
-        yield piece
-
-
-def table_stream(plan: Plan, table: str, fmt: str) -> Iterator[bytes]:
-    """One table's file, as bytes, chunk by chunk."""
-    pipe = Pipe()
-    yield from _write(plan, table, fmt, pipe, pipe.take)
-
-
-def zip_stream(plan: Plan, fmt: str) -> Iterator[bytes]:
-    """A ZIP of one file per table of the plan (``<table>.<ext>``), as bytes, chunk by chunk."""
-    pipe = Pipe()
-    extension = FORMATS[fmt].extension
-    with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for table in plan.tables:
-            info = zipfile.ZipInfo(f"{table}.{extension}", date_time=ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            with archive.open(info, "w", force_zip64=True) as member:
-                yield from _write(plan, table, fmt, _Member(member), pipe.take)
-            yield pipe.take()
-    yield pipe.take()
 
 
 class HeldStream(StreamingResponse):

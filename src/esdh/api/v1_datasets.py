@@ -10,9 +10,10 @@ from fastapi.responses import StreamingResponse
 from esdh import library
 from esdh.api import v1_catalogue as catalogue
 from esdh.api import v1_limits as limits
-from esdh.api.streaming import HeldStream, table_stream, zip_stream
+from esdh.api.streaming import HeldStream
 from esdh.api.v1_models import DatasetDetail, DatasetList, Preview, errors
-from esdh.output.formats import FORMATS
+
+FORMATS = library.stream.FORMATS
 
 router = APIRouter(tags=["datasets"])
 
@@ -34,14 +35,14 @@ DOWNLOAD_HEADERS = {
 
 @router.get("/datasets", response_model=DatasetList, summary="List the built-in datasets",
             responses=errors(401, 429))
-def datasets() -> dict[str, Any]:
+def datasets() -> dict[str, list[library.catalogue.DatasetSummary]]:
     """Every built-in dataset with its version, title, description and tables."""
     return {"datasets": [catalogue.summary(name) for name in catalogue.pack_names()]}
 
 
 @router.get("/datasets/{name}", response_model=DatasetDetail, summary="Describe a dataset",
             responses=errors(401, 404, 422, 429))
-def dataset(name: Name, version: Version = None) -> dict[str, Any]:
+def dataset(name: Name, version: Version = None) -> library.catalogue.DatasetDetail:
     """Tables (rows at the default scale, primary key, columns), relations between tables, the declared
     versions and the spec itself."""
     return catalogue.detail(name, version)
@@ -91,9 +92,10 @@ def generate(request: Request, name: Name,
     total = limits.check_plan_rows(plan, settings.max_rows)
     extension = FORMATS[format].extension
     if table is None:
-        chunks, media, filename = zip_stream(plan, format), MEDIA_ZIP, f"{name}-{format}.zip"
+        chunks, media, filename = library.stream.zip_bytes(plan, format), MEDIA_ZIP, f"{name}-{format}.zip"
     else:
-        chunks, media, filename = table_stream(plan, table, format), FORMATS[format].mediatype, f"{table}.{extension}"
+        chunks = library.stream.table_bytes(plan, table, format)
+        media, filename = FORMATS[format].mediatype, f"{table}.{extension}"
     release = request.app.state.slots.acquire()
     headers = {"Content-Disposition": f'attachment; filename="{filename}"', "X-ESDH-Seed": str(plan.seed),
                "X-ESDH-Rows": str(total), "X-ESDH-Version": data.spec.version}

@@ -7,7 +7,6 @@ anything that is not a regular file.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path as FsPath
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -21,16 +20,13 @@ from esdh.api.errors import ApiError
 from esdh.api.v1_catalogue import json_safe
 from esdh.api.v1_models import RunDetail, RunList, Verification, errors
 from esdh.errors import EsdhError
-from esdh.output.folder import MANIFEST
-from esdh.output.formats import FORMATS
-from esdh.runs.registry import Registry, RunRecord
 
 router = APIRouter(tags=["runs"])
 
 Dataset = Annotated[str, Path(description="the run's dataset", examples=["insurance"])]
 Version = Annotated[str, Path(description="the run's version, e.g. 1.0.0 or 1.0.0+2 (URL-encoded: 1.0.0%2B2)",
                               examples=["1.0.0"])]
-MEDIA = {f".{f.extension}": f.mediatype for f in FORMATS.values()} | {
+MEDIA = {f".{f.extension}": f.mediatype for f in library.stream.FORMATS.values()} | {
     ".html": "text/html; charset=utf-8", ".yaml": "application/yaml", ".yml": "application/yaml",
     ".json": "application/json", ".csv": "text/csv; charset=utf-8"}
 # the reports are self-contained: a page served from here may load nothing and run nothing
@@ -40,11 +36,11 @@ FILE_TYPES = {media.split(";")[0]: {"schema": {} if media in ("application/json"
               for media in sorted({*MEDIA.values(), "application/octet-stream"})}
 
 
-def registry(request: Request) -> Registry:
+def registry(request: Request) -> library.Registry:
     return library.registry(request.app.state.settings.registry)
 
 
-def find_run(request: Request, dataset: str, version: str) -> tuple[Registry, RunRecord, FsPath]:
+def find_run(request: Request, dataset: str, version: str) -> tuple[library.Registry, library.RunRecord, FsPath]:
     """A finished run of the registry and its folder; 404 otherwise."""
     runs = registry(request)
     record = None
@@ -60,7 +56,7 @@ def find_run(request: Request, dataset: str, version: str) -> tuple[Registry, Ru
     return runs, record, runs.folder_of(record)
 
 
-def run_url(record: RunRecord, path: str) -> str:
+def run_url(record: library.RunRecord, path: str) -> str:
     return f"/v1/runs/{quote(record.dataset, safe='')}/{quote(record.version, safe='')}/files/{quote(path)}"
 
 
@@ -116,11 +112,8 @@ def runs(request: Request,
 def show(request: Request, dataset: Dataset, version: Version) -> dict[str, Any]:
     """The registry's record, the manifest (datapackage.json), the reports with their URLs and every file."""
     _, record, folder = find_run(request, dataset, version)
-    try:
-        manifest = json_safe(json.loads((folder / MANIFEST).read_text(encoding="utf-8")))
-    except (OSError, ValueError):
-        manifest = None
-    manifest = manifest if isinstance(manifest, dict) else None
+    found = library.manifest(folder)
+    manifest = json_safe(found) if found is not None else None
     files = run_files(folder)
     reports = [{"name": FsPath(p).stem, "format": FsPath(p).suffix.lstrip("."), "path": p, "url": run_url(record, p)}
                for p in files if p.startswith("reports/")]
@@ -147,8 +140,6 @@ def file(request: Request, dataset: Dataset, version: Version,
 def verify(request: Request, dataset: Dataset, version: Version) -> dict[str, Any]:
     """Recompute the sha256 of every file the manifest lists, and check the manifest against the registry:
     ``ok`` is false when a file is missing, changed or extra."""
-    from esdh.runs.verify import verify_run
-
     runs, record, folder = find_run(request, dataset, version)
-    result = verify_run(folder, runs.root).as_dict()
+    result = library.verify(folder, runs.root).as_dict()
     return {**result, "folder": record.folder}

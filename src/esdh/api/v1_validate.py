@@ -42,7 +42,7 @@ def stored_name(upload: UploadFile, tables: dict[str, str]) -> str:
     return f"{table}.{match.group(2).lower()}"
 
 
-def checked(folder: str, dataset: Any, tables: list[str]) -> Any:
+def checked(folder: str, dataset: library.Dataset, tables: list[str]) -> library.ValidationReport:
     """The validation report of the uploaded files; 422 when they cannot be read at all (a CSV that DuckDB
     cannot make sense of escapes the validator's own ``readable`` check)."""
     import duckdb
@@ -81,7 +81,5 @@ def validate(name: Name,
         report = checked(folder, dataset, uploaded)
     result = catalogue.json_safe({**report.as_dict(), "data": "upload: " + ", ".join(names)})
     if format == "html":
-        from esdh.quality.validate.report_html import render_validation_html
-
-        return HTMLResponse(render_validation_html(result))
+        return HTMLResponse(library.validation_html(result))
     return result

@@ -1,15 +1,15 @@
 """Governed runs on the command line: ``esdh run``, ``esdh runs ...``, ``esdh report``, ``esdh validate`` and
-``esdh ingest``. Parsing and printing only; the work is in :mod:`esdh.runs` and :mod:`esdh.quality`."""
+``esdh ingest``. Parsing and printing only; the work is in :mod:`esdh.library`."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
+from esdh import library
 from esdh.cli.options import (
     ENGINE_OPTIONS,
     PLAN_OPTIONS,
@@ -26,15 +26,12 @@ THRESHOLD_OPTION = click.option("--threshold", "thresholds", multiple=True, meta
                                      "docs/governance.md)")
 
 
-def drift_thresholds(values: tuple[str, ...]) -> Any:
-    if not values:
-        return None
-    from esdh.quality.drift import Thresholds
-
-    return Thresholds.from_mapping(parse_storage_options(values))
+def drift_thresholds(values: tuple[str, ...]) -> dict[str, object] | None:
+    """``--threshold NAME=VALUE`` values as the mapping the library takes."""
+    return parse_storage_options(values) or None
 
 
-def _print_outcome(outcome: Any) -> None:
+def _print_outcome(outcome: library.RunOutcome) -> None:
     record = outcome.record
     click.echo(f"run: {record.dataset} {record.version} -> {outcome.folder}")
     for table, rows in record.row_counts.items():
@@ -66,19 +63,16 @@ def run(dataset: str, version: str | None, registry: Path, seed: int | None, ran
         thresholds: tuple[str, ...]) -> None:
     """Generate DATASET as an immutable, registered run: <registry>/<dataset>/<version>/ with its
     validation report and a drift report against the previous run."""
-    from esdh import library
     from esdh.cli.progress import progress_bar
-    from esdh.library.governed_run import run_generated
-    from esdh.runs.run import spec_version_of
 
     if resume and randomize:
         raise click.UsageError("--resume replays a run: give its --seed, not --randomize")
     options = plan_from_options(seed, randomize, scale, rows, tables, chunk_size)
     limits = drift_thresholds(thresholds)
-    plan = library.plan(dataset, version=spec_version_of(version) if version else None, **options)
+    plan = library.plan_run(dataset, version, **options)
     echo_source(plan.dataset)
     with progress_bar(plan, enabled=not quiet) as progress:
-        outcome = run_generated(plan, registry, version=version, formats=parse_formats(formats), engine=engine,
+        outcome = library.run(plan, registry, version=version, formats=parse_formats(formats), engine=engine,
                                 workers=workers, cluster=cluster, part_rows=part_rows, resume=resume,
                                 thresholds=limits, progress=progress)
     click.echo(f"seed: {outcome.record.seed}")
@@ -92,10 +86,8 @@ def runs() -> None:
     """List, show, compare and prune the runs of the registry."""
 
 
-def _registry(root: Path) -> Any:
-    from esdh.runs.registry import Registry
-
-    return Registry(root)
+def _registry(root: Path) -> library.Registry:
+    return library.registry(root)
 
 
 @runs.command("list")
@@ -119,7 +111,7 @@ def runs_list(dataset: str | None, registry: Path, include_writing: bool, as_jso
                    f"{r.validation or '-':<6} {r.drift or '-':<6} {r.finished_at or '-'}")
 
 
-def _show(record: Any, registry: Any, as_json: bool) -> None:
+def _show(record: library.RunRecord, registry: library.Registry, as_json: bool) -> None:
     data = record.as_dict()
     data["path"] = str(registry.folder_of(record))
     if as_json:
@@ -170,11 +162,7 @@ def runs_latest(dataset: str, registry: Path, as_json: bool, path_only: bool) ->
 def runs_diff(dataset: str, old: str, new: str | None, registry: Path, as_json: bool) -> None:
     """Compare two runs of DATASET (versions OLD and NEW, default NEW: the latest): spec, row counts and
     checksums."""
-    from esdh.runs.compare import diff_runs
-
-    reg = _registry(registry)
-    newer = reg.get(dataset, new) if new else reg.latest(dataset)
-    result = diff_runs(reg.get(dataset, old), newer)
+    result = library.diff(dataset, old, new, registry)
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return
@@ -201,9 +189,7 @@ def runs_diff(dataset: str, old: str, new: str | None, registry: Path, as_json: 
 @click.option("--dry-run", is_flag=True, help="say what would be removed, remove nothing")
 def runs_prune(dataset: str, keep: int, registry: Path, dry_run: bool) -> None:
     """Remove DATASET's runs older than its newest --keep (never the latest, never one being written)."""
-    from esdh.runs.retention import prune
-
-    removed = prune(_registry(registry), dataset, keep, dry_run=dry_run)
+    removed = library.prune(dataset, keep, registry, dry_run=dry_run)
     verb = "would remove" if dry_run else "removed"
     for record in removed:
         click.echo(f"{verb}: {record.dataset} {record.version}")
@@ -223,20 +209,9 @@ def runs_prune(dataset: str, keep: int, registry: Path, dry_run: bool) -> None:
 def report(run: str, against: str | None, registry: Path, as_json: bool, out: Path | None,
            thresholds: tuple[str, ...], fail_on: str) -> None:
     """Quality and drift report of RUN (DATASET/VERSION or DATASET) against an earlier version."""
-    from esdh.errors import UsageError
-    from esdh.quality.drift import compare_folders
-
-    reg = _registry(registry)
-    record = reg.resolve(run)
-    reference = reg.get(record.dataset, against) if against else reg.previous(record)
-    if reference is None:
-        raise UsageError(f"{record.dataset} {record.version} is its dataset's first run: nothing to compare with "
-                         "(give --against VERSION)")
-    drift = compare_folders(reg.folder_of(record), reg.folder_of(reference), drift_thresholds(thresholds))
-    folder = out or reg.root / record.dataset / ".reports" / f"{record.version}-vs-{reference.version}"
-    folder.mkdir(parents=True, exist_ok=True)
-    written = drift.write(folder)
-    data = drift.as_dict()
+    found = library.report(run, registry, against=against, thresholds=drift_thresholds(thresholds), out=out)
+    record, reference, written = found.run, found.against, found.files
+    data = found.drift.as_dict()
     if as_json:
         click.echo(json.dumps(data, indent=2))
     else:
@@ -265,12 +240,9 @@ def validate(data: Path, spec: str, version: str | None, as_json: bool, report_d
              strict: bool) -> None:
     """Check DATA (a folder of CSV or Parquet files, one per table, or one file) against a spec; every
     failure is reported; exit 1 when any check fails (or, with --strict, when any rule is skipped)."""
-    from esdh import library
-    from esdh.quality.validate import validate_data
-
     model = library.load(spec, version)
     echo_source(model, err=as_json)
-    result = validate_data(data, model)
+    result = library.validate(data, model)
     written = result.write(report_dir) if report_dir else []
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2, default=str))
@@ -305,9 +277,7 @@ def ingest(source: Path, dataset: str, spec: str | None, version: str | None, re
            thresholds: tuple[str, ...]) -> None:
     """Register external CSV or Parquet data (a file or a folder) as a run of DATASET; exit 1 when it
     fails validation (it is registered all the same, with its report)."""
-    from esdh.library.ingestion import ingest as ingest_data
-
-    outcome = ingest_data(source, registry, dataset=dataset, version=version, spec=spec,
+    outcome = library.ingest(source, registry, dataset=dataset, version=version, spec=spec,
                           thresholds=drift_thresholds(thresholds))
     _print_outcome(outcome)
     if outcome.validation is not None and not outcome.validation["ok"]:
@@ -315,5 +285,6 @@ def ingest(source: Path, dataset: str, spec: str | None, version: str | None, re
 
 
 def register(group: click.Group) -> None:
+    """Add this module's commands to ``group``."""
     for command in (run, runs, report, validate, ingest):
         group.add_command(command)

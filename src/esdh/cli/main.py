@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
 
 import click
 
+from esdh import library
 from esdh.cli import demo, governance, serve, snapshot
 from esdh.cli.app import cli
 from esdh.cli.options import (
@@ -25,11 +25,8 @@ from esdh.cli.options import (
     with_options,
 )
 
-if TYPE_CHECKING:
-    from esdh.output.datapackage import PartFile
 
-
-def _files_text(path: Path | str, parts: list[PartFile]) -> str:
+def _files_text(path: Path | str, parts: list[library.PartFile]) -> str:
     """``persons.parquet``, or ``persons/part-*.parquet (3 parts)`` (``path`` a local path or a URL)."""
     name = PurePosixPath(str(path)).name
     if len(parts) == 1:
@@ -52,7 +49,6 @@ def generate(dataset: str, out: str, seed: int | None, randomize: bool, scale: f
              engine: str, workers: int | None, cluster: str | None, part_rows: int, resume: bool,
              storage_options: tuple[str, ...], quiet: bool) -> None:
     """Generate DATASET (a built-in name, a spec file or a seed-003 folder) into a folder."""
-    from esdh import library
     from esdh.cli.progress import progress_bar
 
     plan = library.plan(dataset, version=version, **plan_from_options(seed, randomize, scale, rows, tables, chunk_size))
@@ -89,29 +85,22 @@ def generate(dataset: str, out: str, seed: int | None, randomize: bool, scale: f
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
 def plan(dataset: str, seed: int | None, scale: float, rows: tuple[str, ...], as_json: bool) -> None:
     """Show tables, row counts, columns, relations and size estimates without generating."""
-    from esdh import library
-    from esdh.engine.describe import describe_plan, render_plan
-
     the_plan = library.plan(dataset, seed=seed, scale=scale, rows=parse_rows(rows))
     echo_source(the_plan.dataset, err=as_json)
-    info = describe_plan(the_plan)
-    click.echo(json.dumps(info, indent=2) if as_json else render_plan(info))
+    info = library.describe.describe_plan(the_plan)
+    click.echo(json.dumps(info, indent=2) if as_json else library.describe.render_plan(info))
 
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True)
 def packs(as_json: bool) -> None:
     """List the built-in datasets."""
-    from esdh import library
-    from esdh.packs import pack_names
-
     rows = []
-    for name in pack_names():
-        dataset = library.load(name)
-        spec = dataset.spec
-        rows.append({"name": name, "version": spec.version, "tables": list(dataset.tables),
-                     "description": (spec.description or spec.title or "").strip().splitlines()[0]
-                     if (spec.description or spec.title) else ""})
+    for name in library.catalogue.names():
+        found = library.catalogue.summary(name, library.load(name))
+        about = found["description"] or found["title"]
+        rows.append({"name": name, "version": found["version"], "tables": found["tables"],
+                     "description": about.strip().splitlines()[0] if about else ""})
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -123,10 +112,8 @@ def packs(as_json: bool) -> None:
 @cli.command()
 def generators() -> None:
     """List the column generators."""
-    from esdh.generators.base import registry
-
-    for name, cls in sorted(registry().items()):
-        click.echo(f"{name:<16} {cls.summary}")
+    for name, summary in library.catalogue.generators().items():
+        click.echo(f"{name:<16} {summary}")
 
 
 @cli.group()
@@ -138,8 +125,6 @@ def spec() -> None:
 @click.argument("file")
 def spec_check(file: str) -> None:
     """Check a spec and report every problem at once."""
-    from esdh import library
-
     dataset = library.load(file)
     echo_source(dataset)
     library.plan(dataset)
@@ -150,9 +135,7 @@ def spec_check(file: str) -> None:
 @spec.command("schema")
 def spec_schema() -> None:
     """Print the JSON Schema of the spec language."""
-    from esdh.spec.schema import spec_json_schema
-
-    click.echo(json.dumps(spec_json_schema(), indent=2, default=str))
+    click.echo(json.dumps(library.catalogue.spec_schema(), indent=2, default=str))
 
 
 @cli.command()
@@ -162,9 +145,7 @@ def spec_schema() -> None:
 def verify(run: str, registry: Path, as_json: bool) -> None:
     """Recompute every checksum of RUN (an output folder, or DATASET/VERSION of the registry); report
     missing, changed and extra files, and a changed manifest of a registered run (exit 1)."""
-    from esdh.runs.verify import verify_run
-
-    report = verify_run(run, registry)
+    report = library.verify(run, registry)
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))
     else:

@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypedDict, TypeVar
 
 import click
 
 import esdh.options
-from esdh.defaults import DEFAULT_CHUNK_SIZE, DEFAULT_PART_ROWS
+from esdh.library import DEFAULT_CHUNK_SIZE, DEFAULT_PART_ROWS
 
 if TYPE_CHECKING:
-    from esdh.spec.compile import Dataset
+    from esdh.library import Dataset
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -84,8 +84,19 @@ def with_options(options: list) -> Callable[[F], F]:
     return apply
 
 
+class PlanOptions(TypedDict):
+    """The library.plan keyword arguments of the shared options."""
+
+    seed: int | None
+    randomize: bool
+    scale: float
+    rows: dict[str, int]
+    tables: list[str] | None
+    chunk_size: int
+
+
 def plan_from_options(seed: int | None, randomize: bool, scale: float, rows: tuple[str, ...],
-                      tables: tuple[str, ...], chunk_size: int) -> dict[str, object]:
+                      tables: tuple[str, ...], chunk_size: int) -> PlanOptions:
     """The library.plan keyword arguments the shared options give."""
     if seed is not None and randomize:
         raise click.UsageError("give --seed or --randomize, not both")

@@ -6,15 +6,16 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from esdh.output.tables import Progress
-from esdh.plan.planner import Plan
+from esdh import library
+from esdh.library import Plan, Progress
 
 MIN_ROWS_FOR_BAR = 500_000
 
 
 @contextmanager
 def progress_bar(plan: Plan, enabled: bool = True) -> Iterator[Progress | None]:
-    total = sum(plan.rows[t] for t in plan.tables)
+    """A rich progress bar per table while ``plan`` generates (None when it would not show)."""
+    total = sum(library.describe.row_counts(plan).values())
     if not enabled or total < MIN_ROWS_FOR_BAR or not sys.stderr.isatty():
         yield None
         return

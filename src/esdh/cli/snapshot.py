@@ -4,24 +4,27 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
-from esdh.library.snapshot import DEFAULT_FORMATS, ENTITIES, SNAPSHOT_FORMATS
+from esdh import library
+
+ENTITIES, SNAPSHOT_FORMATS = library.snapshot.ENTITIES, library.snapshot.SNAPSHOT_FORMATS
 
 
 class Greedy(click.Option):
     """An option that takes every following word up to the next option, like argparse's nargs="+",
     so the seed system's ``--entity-filter persons vehicles`` keeps working. It may also be repeated."""
 
-    def __init__(self, *args: object, **kwargs: object):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["multiple"] = True
         super().__init__(*args, **kwargs)
 
-    def add_to_parser(self, parser: object, ctx: click.Context) -> None:
+    def add_to_parser(self, parser: Any, ctx: click.Context) -> None:
         super().add_to_parser(parser, ctx)
         for name in self.opts:
-            option = parser._long_opt.get(name)  # type: ignore[attr-defined]
+            option = parser._long_opt.get(name)
             if option is None:
                 continue
             original = option.process
@@ -49,16 +52,14 @@ class Greedy(click.Option):
 @click.option("--entity-filter", "entities", cls=Greedy, type=click.Choice(ENTITIES),
               help="entities to write (repeat or list after one flag); default all")
 @click.option("--output-format", "formats", cls=Greedy, type=click.Choice(SNAPSHOT_FORMATS),
-              help=f"formats per entity (default: {' '.join(DEFAULT_FORMATS)})")
+              help=f"formats per entity (default: {' '.join(library.snapshot.DEFAULT_FORMATS)})")
 def generate_snapshot(output_dir: Path, records: int, seed: int | None, randomize: bool,
                       entities: tuple[str, ...], formats: tuple[str, ...]) -> None:
     """Write the seed system's snapshot layout (persons_v0_1.csv, dataset_v0_1.json, manifest, ...)."""
-    from esdh.library.snapshot import generate_snapshot as build
-
     if seed is not None and randomize:
         raise click.UsageError("give --seed or --randomize, not both")
-    snapshot = build(output_dir, records=records, seed=seed, randomize=randomize, entities=list(entities),
-                     formats=list(formats))
+    snapshot = library.snapshot.generate_snapshot(output_dir, records=records, seed=seed, randomize=randomize,
+                                                  entities=list(entities), formats=list(formats))
     click.echo(f"seed: {snapshot.seed}{' (randomized)' if snapshot.randomized else ''}")
     click.echo("Snapshot generation completed. Files written:")
     for label, path in snapshot.files.items():
@@ -72,9 +73,7 @@ def generate_snapshot(output_dir: Path, records: int, seed: int | None, randomiz
 @click.option("--json", "as_json", is_flag=True)
 def profile_info(name: str | None, as_json: bool) -> None:
     """Show what a demo profile generates."""
-    from esdh.library.profiles import profile_info as describe
-
-    info = describe(name)
+    info = library.profiles.profile_info(name)
     if as_json:
         click.echo(json.dumps(info, indent=2))
         return

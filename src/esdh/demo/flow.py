@@ -221,12 +221,11 @@ def run_demo(options: DemoOptions, echo: Echo = print) -> DemoResult:
 
 
 def _steps(state: _State, tag: _RunTag, context: ExitStack) -> DemoResult:
-    from esdh.library.profiles import load_profile
-    from esdh.library.snapshot import generate_snapshot
+    from esdh import library
 
     options, root, echo = state.options, state.root, state.echo
     state.step = "load profile"
-    profile = load_profile(options.profile)
+    profile = library.profiles.load_profile(options.profile)
     state.profile_name = profile.name
     _refuse_running(root)
     run_dir = claim_run_dir(root, profile.name, options.clock)
@@ -240,8 +239,8 @@ def _steps(state: _State, tag: _RunTag, context: ExitStack) -> DemoResult:
 
     state.banner(1, "Generate the snapshot")
     began = time.perf_counter()
-    snapshot = generate_snapshot(run_dir, records=profile.records, seed=profile.seed, randomize=profile.randomize,
-                                 dataset=profile.dataset)
+    snapshot = library.snapshot.generate_snapshot(run_dir, records=profile.records, seed=profile.seed,
+                                                  randomize=profile.randomize, dataset=profile.dataset)
     latest = point_latest(root, run_dir)
     removed = [p.name for p in apply_retention(root, protect=run_dir)]
     echo(f"snapshot: {run_dir} (seed {snapshot.seed}{', randomized' if snapshot.randomized else ''})")

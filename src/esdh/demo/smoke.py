@@ -10,8 +10,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from esdh import library
 from esdh.demo.client import call_ok
-from esdh.library.snapshot import ENTITIES, MANIFEST, SLUG
+
+ENTITIES, SLUG = library.snapshot.ENTITIES, library.snapshot.SLUG
 
 
 @dataclass(frozen=True)
@@ -34,8 +36,6 @@ def _plain(value: Any) -> Any:
 
 def library_bundle(dataset: str, records: int, seed: int) -> dict[str, list[dict[str, Any]]]:
     """The bundle's entities generated in this process, as JSON would carry them."""
-    from esdh import library
-
     plan = library.plan(dataset, seed=seed, rows={"persons": records}, tables=list(ENTITIES))
     return {e: json.loads(json.dumps(library.table(plan, e).to_pylist(), default=_plain)) for e in ENTITIES}
 
@@ -67,18 +67,9 @@ def check_determinism(url: str, key: str | None, dataset: str, records: int, see
 
 def check_manifest(run_dir: Path) -> Check:
     """Every file the snapshot manifest lists exists and has its recorded SHA-256."""
-    from esdh.output.checksum import sha256_file
-
-    manifest = json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
-    bad = []
-    for label, name in manifest["files"].items():
-        path = run_dir / name
-        if not path.is_file():
-            bad.append(f"{name} missing")
-        elif sha256_file(path) != manifest["checksums"].get(label):
-            bad.append(f"{name} changed")
-    detail = f"{len(manifest['files'])} files verified" if not bad else ", ".join(bad)
-    return Check("snapshot manifest checksums", not bad, detail)
+    found = library.snapshot.verify_snapshot(run_dir)
+    detail = f"{found.files} files verified" if found.ok else ", ".join(found.problems)
+    return Check("snapshot manifest checksums", found.ok, detail)
 
 
 def check_marker(run_dir: Path, marker: str, api_bundle: dict[str, Any] | None) -> Check:

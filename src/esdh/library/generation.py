@@ -8,14 +8,14 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from esdh.defaults import DEFAULT_PART_ROWS
+from esdh.defaults import DEFAULT_CHUNK_SIZE, DEFAULT_PART_ROWS
 from esdh.engine import chunks
 from esdh.engine.executors import engine_for
 from esdh.engine.frame import Frame, columns_at
 from esdh.output.dataset import Result, generate_to_folder
 from esdh.output.storage import is_url
 from esdh.output.tables import Progress
-from esdh.plan.planner import DEFAULT_CHUNK_SIZE, Plan, build_plan
+from esdh.plan.planner import Plan, build_plan
 from esdh.rng import random_seed
 from esdh.spec.compile import Dataset
 from esdh.spec.load import load_spec

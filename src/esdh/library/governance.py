@@ -4,31 +4,49 @@ stays cheap for callers that only generate."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
-from esdh.library.generation import SpecSource, load
+from esdh.library.generation import SpecSource, load, plan
+from esdh.output.tables import Progress
 from esdh.plan.planner import Plan
-from esdh.runs.registry import Registry
-from esdh.runs.run import RunOutcome
+from esdh.runs.registry import Registry, RunRecord
+from esdh.runs.run import RunOutcome, spec_version_of
 from esdh.runs.verify import Verification, verify_run
 
 if TYPE_CHECKING:
     from esdh.quality.drift import DriftReport, Thresholds
     from esdh.quality.validate import ValidationReport
 
-
-def run(source: SpecSource | Plan, registry: str | Path = "runs", *, version: str | None = None,
-        **options: Any) -> RunOutcome:
-    """Generate ``source`` as an immutable, registered run ``<registry>/<dataset>/<version>/`` (see
-    :func:`esdh.library.governed_run.run_generated` for the options)."""
-    from esdh.library.governed_run import run_generated
-
-    return run_generated(source, registry, version=version, **options)
+ThresholdValues = Mapping[str, object]  # drift threshold name -> value, e.g. {"psi_fail": 0.3}
 
 
-def ingest(data: str | Path, registry: str | Path = "runs", *, dataset: str, spec: SpecSource | None = None,
-           version: str | None = None, thresholds: dict[str, float] | None = None) -> RunOutcome:
+def plan_run(source: SpecSource, version: str | None = None, **plan_options: Any) -> Plan:
+    """The plan that :func:`run` makes of ``source`` for run ``version``: of the spec version it names
+    (``1.1.0+2`` is a run of spec version 1.1.0)."""
+    return plan(source, version=spec_version_of(version) if version else None, **plan_options)
+
+
+def run(source: SpecSource | Plan, registry: str | Path | Registry = "runs", *, version: str | None = None,
+        formats: list[str] | tuple[str, ...] = ("parquet",), engine: str = "local", workers: int | None = None,
+        cluster: str | None = None, part_rows: int | None = None, resume: bool = False,
+        thresholds: ThresholdValues | Thresholds | None = None, progress: Progress | None = None,
+        command: str | None = None, **plan_options: Any) -> RunOutcome:
+    """Generate ``source`` (a spec, a built-in name or a Plan) as an immutable, registered run
+    ``<registry>/<dataset>/<version>/`` with its validation report and a drift report against the previous
+    run (``version`` defaults to the spec's; ``1.1.0+2`` is another run of spec version 1.1.0)."""
+    from esdh.library.generated_run import run_generated
+
+    return run_generated(source, registry, version=version, formats=formats, engine=engine, workers=workers,
+                         cluster=cluster, part_rows=part_rows, resume=resume, thresholds=_thresholds(thresholds),
+                         progress=progress, command=command, **plan_options)
+
+
+def ingest(data: str | Path, registry: str | Path | Registry = "runs", *, dataset: str,
+           spec: SpecSource | None = None, version: str | None = None,
+           thresholds: ThresholdValues | Thresholds | None = None) -> RunOutcome:
     """Register external CSV or Parquet data as a run of ``dataset`` (validated against ``spec``)."""
     from esdh.library.ingestion import ingest as ingest_data
 
@@ -45,7 +63,15 @@ def validate(data: str | Path, spec: SpecSource, *, version: str | None = None,
     return validate_data(Path(data), load(spec, version), tables=tables)
 
 
-def compare(current: str | Path, reference: str | Path, thresholds: dict[str, float] | None = None) -> DriftReport:
+def validation_html(report: Mapping[str, object]) -> str:
+    """A validation report (:meth:`ValidationReport.as_dict`) as a self-contained HTML page."""
+    from esdh.quality.validate.report_html import render_validation_html
+
+    return render_validation_html(dict(report))
+
+
+def compare(current: str | Path, reference: str | Path,
+            thresholds: ThresholdValues | Thresholds | None = None) -> DriftReport:
     """Drift of the output folder ``current`` against ``reference``."""
     from esdh.quality.drift import compare_folders
 
@@ -63,9 +89,115 @@ def registry(root: str | Path = "runs") -> Registry:
     return Registry(root)
 
 
-def _thresholds(values: dict[str, float] | None) -> Thresholds | None:
+def manifest(folder: str | Path) -> dict[str, object] | None:
+    """The manifest (datapackage.json) of an output folder or a run's folder; None when it is missing or is
+    not a JSON object."""
+    import json
+
+    from esdh.output.folder import MANIFEST
+
+    try:
+        found = json.loads((Path(folder) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def _registry(root: str | Path | Registry) -> Registry:
+    return root if isinstance(root, Registry) else Registry(root)
+
+
+def prune(dataset: str, keep: int, registry: str | Path | Registry = "runs", *,
+          dry_run: bool = False) -> list[RunRecord]:
+    """Remove ``dataset``'s runs older than its newest ``keep`` (never the latest, never one being
+    written); the runs removed (with ``dry_run``: that would be)."""
+    from esdh.runs.retention import prune as prune_runs
+
+    return prune_runs(_registry(registry), dataset, keep, dry_run=dry_run)
+
+
+class RunRef(TypedDict):
+    """A run named in a diff."""
+
+    dataset: str
+    version: str
+    seed: int | None
+    spec_hash: str | None
+
+
+class RowCountChange(TypedDict):
+    """A table's row counts in two runs and the change."""
+
+    old: int | None
+    new: int | None
+    change: int
+
+
+class FileChanges(TypedDict):
+    """The files of two runs: the same, changed, added and removed."""
+
+    same: list[str]
+    changed: list[str]
+    added: list[str]
+    removed: list[str]
+
+
+class RunDiff(TypedDict):
+    """What changed between two runs of a dataset (``esdh runs diff --json``)."""
+
+    old: RunRef
+    new: RunRef
+    same_spec: bool
+    spec_diff: list[str]
+    row_counts: dict[str, RowCountChange]
+    files: FileChanges
+
+
+def diff(dataset: str, old: str, new: str | None = None, registry: str | Path | Registry = "runs") -> RunDiff:
+    """What changed between runs ``old`` and ``new`` (default: the latest) of ``dataset``: a unified diff of
+    the specs, row counts per table, and the files whose checksums differ, appeared or disappeared."""
+    from esdh.runs.compare import diff_runs
+
+    runs = _registry(registry)
+    newer = runs.get(dataset, new) if new else runs.latest(dataset)
+    return cast(RunDiff, diff_runs(runs.get(dataset, old), newer))
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """A registered run's drift report against an earlier run, and the files it was written to."""
+
+    run: RunRecord
+    against: RunRecord
+    drift: DriftReport
+    files: list[Path]
+
+
+def report(run: str | Path, registry: str | Path | Registry = "runs", *, against: str | None = None,
+           thresholds: ThresholdValues | Thresholds | None = None, out: str | Path | None = None) -> RunReport:
+    """Drift of the registered run ``run`` (``DATASET/VERSION`` or ``DATASET``) against version ``against``
+    (default: the run registered before it), written as drift.json and drift.html into ``out`` (default:
+    ``<registry>/<dataset>/.reports/<version>-vs-<against>``)."""
+    from esdh.errors import UsageError
+    from esdh.quality.drift import compare_folders
+
+    runs = _registry(registry)
+    record = runs.resolve(run)
+    reference = runs.get(record.dataset, against) if against else runs.previous(record)
+    if reference is None:
+        raise UsageError(f"{record.dataset} {record.version} is its dataset's first run: nothing to compare with "
+                         "(give --against VERSION)")
+    limits = _thresholds(thresholds)
+    drift = compare_folders(runs.folder_of(record), runs.folder_of(reference), limits)
+    folder = Path(out) if out else runs.root / record.dataset / ".reports" / f"{record.version}-vs-{reference.version}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return RunReport(record, reference, drift, drift.write(folder))
+
+
+def _thresholds(values: ThresholdValues | Thresholds | None) -> Thresholds | None:
+    """Drift thresholds from a mapping of overrides (every unknown name and bad value reported at once)."""
     if not values:
         return None
     from esdh.quality.drift import Thresholds
 
-    return Thresholds.from_mapping(values)
+    return values if isinstance(values, Thresholds) else Thresholds.from_mapping(values)

@@ -16,8 +16,8 @@ from typing import Any
 
 from esdh.checks.keys import file_relation
 from esdh.errors import UsageError
+from esdh.library.generated_run import drift_against_previous
 from esdh.library.generation import SpecSource, load
-from esdh.library.governed_run import drift_against_previous
 from esdh.logs import event, run_context
 from esdh.output.checksum import sha256_file
 from esdh.output.datapackage import PROFILE, field_type, versions, write_manifest

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import Any, TypedDict
 
 import yaml
 
@@ -18,6 +18,8 @@ DEFAULT_PROFILE = "baseline"
 
 @dataclass(frozen=True)
 class DemoProfile:
+    """A demo profile: the dataset, the persons and the seed it generates."""
+
     name: str
     description: str
     dataset: str
@@ -26,16 +28,35 @@ class DemoProfile:
     randomize: bool
 
 
+class ProfileInfo(TypedDict):
+    """What a demo profile generates (``esdh profile-info --json``)."""
+
+    profile: str
+    description: str
+    dataset: str
+    records: dict[str, int | None]
+    vehicles_per_person: str
+    seed: int | None
+    randomize: bool
+    api_defaults: dict[str, object]
+    dataset_version: str
+    synthetic_marker: str
+    payload_shape: dict[str, list[str]]
+
+
 def _config() -> dict[str, Any]:
     text = resources.files("esdh.packs").joinpath("_profiles.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    config: dict[str, Any] = yaml.safe_load(text)
+    return config
 
 
-def api_defaults() -> dict[str, Any]:
+def api_defaults() -> dict[str, object]:
+    """The API settings the demo profiles share (default records, seed, limits)."""
     return dict(_config()["api"])
 
 
 def profile_names() -> list[str]:
+    """The demo profiles' names."""
     return list(_config()["profiles"])
 
 
@@ -50,13 +71,13 @@ def load_profile(name: str | None = None) -> DemoProfile:
                        bool(entry["randomize"]))
 
 
-def profile_info(name: str | None = None) -> dict[str, Any]:
+def profile_info(name: str | None = None) -> ProfileInfo:
     """What a profile generates: record counts, seed, API defaults and the fields of each entity."""
     profile = load_profile(name)
     dataset = generation.load(profile.dataset)
     seed = profile.seed if profile.seed is not None else dataset.spec.seed
     plan = generation.plan(dataset, seed=seed, rows={"persons": profile.records})
-    records: dict[str, Any] = {"persons": profile.records}
+    records: dict[str, int | None] = {"persons": profile.records}
     for table in ("vehicles", "profiles"):
         records[table] = None if profile.randomize else plan.rows[table]
     return {

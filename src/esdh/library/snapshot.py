@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from esdh.engine.chunks import batches as table_batches
 from esdh.library import generation
 from esdh.output.checksum import sha256_file
@@ -35,6 +33,8 @@ KIND = {"csv": "CSV export", "json": "JSON export", "ndjson": "NDJSON export", "
 
 @dataclass
 class Snapshot:
+    """A written snapshot: its folder, seed, record counts, files and manifest."""
+
     folder: Path
     seed: int
     randomized: bool
@@ -47,7 +47,7 @@ def _generated_at(plan: Plan) -> str:
     return f"{plan.as_of.isoformat()}T00:00:00"
 
 
-def snapshot_metadata(plan: Plan, counts: dict[str, int]) -> dict[str, Any]:
+def snapshot_metadata(plan: Plan, counts: dict[str, int]) -> dict[str, object]:
     """The seed's ``metadata`` block (dataset version, generated_at from ``as_of``, counts, seed, marker),
     shared by the snapshot files and the API's /generate/* answers."""
     spec = plan.dataset.spec
@@ -81,6 +81,8 @@ def _write_entity_array(handle: Any, plan: Plan, table: str) -> None:
 
 def _stats(files: dict[str, Path], entities: list[str], as_of: dt.date) -> dict[str, Any]:
     """Ages and LOB mix of persons, VIN prefix and make mix of vehicles, computed in DuckDB."""
+    import duckdb
+
     stats: dict[str, Any] = {}
     con = duckdb.connect()
     try:
@@ -97,7 +99,7 @@ def _stats(files: dict[str, Path], entities: list[str], as_of: dt.date) -> dict[
             row = con.execute(
                 f"SELECT min(a), max(a), round(avg(a), 2) FROM (SELECT date_diff('year', CAST(date_of_birth AS DATE),"
                 f" DATE '{as_of.isoformat()}') - CASE WHEN strftime(CAST(date_of_birth AS DATE), '%m%d') >"
-                f" '{as_of.strftime('%m%d')}' THEN 1 ELSE 0 END AS a FROM {persons})").fetchone()
+                f" '{as_of.strftime('%m%d')}' THEN 1 ELSE 0 END AS a FROM {persons})").fetchone() or (None, None, None)
             lob = con.execute(f"SELECT lob_type, count(*) FROM {persons} GROUP BY 1 ORDER BY 1").fetchall()
             stats["persons"] = {"min_age": row[0], "max_age": row[1], "average_age": row[2],
                                 "lob_distribution": dict(lob)}
@@ -156,6 +158,31 @@ def generate_snapshot(output_dir: Path, *, records: int = 200, seed: int | None 
         snapshot.files = {**files, "manifest_json": staging / MANIFEST, "readme": readme}
     snapshot.files = {label: snapshot.folder / path.name for label, path in snapshot.files.items()}
     return snapshot
+
+
+@dataclass(frozen=True)
+class SnapshotCheck:
+    """The files a snapshot's manifest lists, and those missing or changed (``name missing``, ``name changed``)."""
+
+    files: int
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify_snapshot(folder: Path) -> SnapshotCheck:
+    """Check that every file the snapshot manifest in ``folder`` lists exists and has its recorded SHA-256."""
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    bad = []
+    for label, name in manifest["files"].items():
+        path = folder / name
+        if not path.is_file():
+            bad.append(f"{name} missing")
+        elif sha256_file(path) != manifest["checksums"].get(label):
+            bad.append(f"{name} changed")
+    return SnapshotCheck(len(manifest["files"]), bad)
 
 
 def _readme(manifest: dict[str, Any], formats: list[str], plan: Plan) -> str:

@@ -1,0 +1,195 @@
+"""A plan described for people and machines (tables, rows, columns, relations, size estimates; ``esdh plan``),
+and the cost of planning estimated from a spec before any plan is made (the API refuses requests with it)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal, TypedDict
+
+import numpy as np
+
+from esdh.engine.frame import Frame
+from esdh.plan.planner import Plan
+from esdh.spec.compile import Dataset
+from esdh.spec.model import Count
+
+SAMPLE_ROWS = 1000
+PLAN_PARENT_ROWS = 50_000_000  # parent rows a plan may place (about half a second of planning)
+MOST_ROWS = 2**62  # any larger bound is shown as this
+
+
+class ColumnDescription(TypedDict):
+    """A column of a described plan and where its values come from."""
+
+    name: str
+    kind: str
+    source: str
+
+
+class RelationDescription(TypedDict, total=False):
+    """A relation of a described plan's table (children of a parent, a foreign key, a lookup)."""
+
+    kind: Literal["children_of", "foreign_key", "lookup"]
+    table: str
+    count: int | dict[str, object] | None
+    column: str
+    references: str
+    choose: str | None
+    reads: str
+    via: str | None
+
+
+class TableDescription(TypedDict):
+    """A table of a described plan: rows, chunks, key, columns, relations, estimated bytes."""
+
+    name: str
+    rows: int
+    chunks: int
+    primary_key: list[str]
+    columns: list[ColumnDescription]
+    relations: list[RelationDescription]
+    estimated_bytes: int
+
+
+class PlanDescription(TypedDict):
+    """A plan described (``esdh plan --json``)."""
+
+    dataset: str
+    version: str
+    seed: int
+    as_of: str
+    scale: float
+    chunk_size: int
+    tables: list[TableDescription]
+    total_rows: int
+    estimated_bytes: int
+
+
+def _bytes_per_row(plan: Plan, table: str) -> float:
+    """In-memory Arrow bytes per row, measured on a sample of rows."""
+    rows = min(SAMPLE_ROWS, plan.rows[table])
+    if rows == 0:
+        return 0.0
+    model = plan.dataset.tables[table]
+    batch = Frame(plan, table, np.arange(rows, dtype=np.int64)).batch(model.visible_columns)
+    return float(batch.nbytes / rows)
+
+
+def row_counts(plan: Plan) -> dict[str, int]:
+    """The rows the plan generates, per table it writes."""
+    return {t: plan.rows[t] for t in plan.tables}
+
+
+def describe_plan(plan: Plan) -> PlanDescription:
+    """Tables (rows, chunks, key, columns, relations, estimated in-memory bytes) and totals of a plan."""
+    tables: list[TableDescription] = []
+    for name in plan.tables:
+        model = plan.dataset.tables[name]
+        per_row = _bytes_per_row(plan, name)
+        relations: list[RelationDescription] = []
+        if model.parent:
+            count = model.count.model_dump() if isinstance(model.count, Count) else model.count
+            relations.append({"kind": "children_of", "table": model.parent, "count": count})
+        for col in model.columns.values():
+            if col.kind == "ref":
+                relations.append({"kind": "foreign_key", "column": col.name,
+                                  "references": f"{col.target_table}.{col.target_column}", "choose": col.choose})
+            elif col.kind == "lookup":
+                relations.append({"kind": "lookup", "column": col.name,
+                                  "reads": f"{col.target_table}.{col.target_column}", "via": col.via})
+        columns: list[ColumnDescription] = []
+        for col in model.columns.values():
+            if col.hidden:
+                continue
+            source = type(col.generator).name if col.generator else (col.spec.expr or col.spec.ref or
+                                                                     col.spec.lookup or "value")
+            columns.append({"name": col.name, "kind": col.kind, "source": source})
+        tables.append({"name": name, "rows": plan.rows[name], "chunks": len(plan.chunks(name)),
+                       "primary_key": model.spec.primary_key_columns, "columns": columns,
+                       "relations": relations, "estimated_bytes": int(per_row * plan.rows[name])})
+    spec = plan.dataset.spec
+    return {"dataset": spec.dataset, "version": spec.version, "seed": plan.seed, "as_of": spec.as_of.isoformat(),
+            "scale": plan.scale, "chunk_size": plan.chunk_size, "tables": tables,
+            "total_rows": sum(t["rows"] for t in tables),
+            "estimated_bytes": sum(t["estimated_bytes"] for t in tables)}
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n < 1024 or unit == "TB":
+            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
+
+
+def render_plan(info: PlanDescription) -> str:
+    """A plan's description as the text ``esdh plan`` prints."""
+    lines = [f"dataset {info['dataset']} {info['version']}  seed {info['seed']}  as_of {info['as_of']}  "
+             f"scale {info['scale']}",
+             f"{info['total_rows']:,} rows in {len(info['tables'])} tables, about {_size(info['estimated_bytes'])} "
+             "in memory (files are usually smaller)", ""]
+    for table in info["tables"]:
+        key = f"  key {', '.join(table['primary_key'])}" if table["primary_key"] else ""
+        lines.append(f"{table['name']}: {table['rows']:,} rows in {table['chunks']} chunk(s), "
+                     f"~{_size(table['estimated_bytes'])}{key}")
+        for rel in table["relations"]:
+            if rel["kind"] == "children_of":
+                lines.append(f"  children of {rel['table']}: {rel['count']}")
+            elif rel["kind"] == "foreign_key":
+                lines.append(f"  {rel['column']} -> {rel['references']} ({rel['choose']})")
+            else:
+                lines.append(f"  {rel['column']} = {rel['reads']} via {rel['via']}")
+        lines.append("  columns: " + ", ".join(c["name"] for c in table["columns"]))
+    return "\n".join(lines)
+
+
+# -- the cost of planning, before planning --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanningCost:
+    """Upper bounds of the rows a plan of a spec would have, known before planning: ``bounds`` per table,
+    and ``parent_rows``, the rows of the tables whose children the planner places (it does so for every
+    child table, asked for or not). ``budget`` is the most parent rows a plan of ``limit`` rows may place."""
+
+    bounds: dict[str, float]
+    parent_rows: float
+    budget: int
+
+    @property
+    def too_costly(self) -> bool:
+        """Whether planning would take long (more parent rows than the budget, or unbounded counts)."""
+        return self.parent_rows > self.budget or not all(math.isfinite(b) and b < MOST_ROWS
+                                                         for b in self.bounds.values())
+
+    def shown_bounds(self) -> dict[str, int]:
+        """The bounds as whole numbers, capped at 2**62, for a message."""
+        return {k: int(min(v, MOST_ROWS)) for k, v in self.bounds.items()}
+
+
+def most_children(count: int | Count | None) -> float:
+    """The most rows a child table can have per parent row."""
+    if isinstance(count, int):
+        return count
+    if count is None:
+        return 1
+    if count.distribution == "weights":
+        return float(count.min + max(0, len(count.params.get("weights", [])) - 1))
+    return float(max(count.min, count.max))
+
+
+def planning_cost(dataset: Dataset, scale: float, rows: dict[str, int], limit: int) -> PlanningCost:
+    """What planning ``dataset`` at ``scale`` with the row counts ``rows`` would place, bounded from the spec
+    alone (no plan is made); ``limit`` is the most rows a request may generate."""
+    bound: dict[str, float] = {}
+    for name in dataset.order:
+        model = dataset.tables[name]
+        if model.parent is None:
+            base = model.spec.rows if isinstance(model.spec.rows, int) else 1
+            bound[name] = float(rows.get(name, base * scale if model.spec.scale else base))
+        else:
+            bound[name] = bound[model.parent] * most_children(model.count)
+    parents = {dataset.tables[name].parent for name in dataset.order} - {None}
+    placed = sum(bound[name] for name in parents if name is not None)
+    return PlanningCost(bound, placed, max(limit, PLAN_PARENT_ROWS))
