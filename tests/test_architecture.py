@@ -59,3 +59,26 @@ def test_an_interface_importing_below_the_library_breaks_the_contracts(copy_of_t
     result = lint_imports(copy_of_the_tree)
     assert result.returncode == 1
     assert "esdh.cli.main -> esdh.engine.chunks" in result.stdout
+
+
+def _layered_modules() -> set[str]:
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    layers = next(c for c in config["tool"]["importlinter"]["contracts"] if c["type"] == "layers")["layers"]
+    return {name.strip() for layer in layers for name in layer.split("|")}
+
+
+def test_every_package_and_module_has_a_layer() -> None:
+    """A new top-level package or module must be placed in the layers, or the contract would not see it."""
+    present = {f"esdh.{p.stem if p.is_file() else p.name}" for p in SRC.iterdir()
+               if (p.is_dir() and (p / "__init__.py").exists()) or (p.suffix == ".py" and p.stem != "__init__")}
+    unplaced = present - _layered_modules() - {"esdh.__main__"}
+    assert unplaced == set(), f"add these to the layers in pyproject.toml and docs/architecture.md: {unplaced}"
+
+
+def test_the_architecture_map_names_every_layer() -> None:
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    for module in _layered_modules():
+        name = module.removeprefix("esdh.")
+        assert f"`{name}`" in text or f"`{name}/`" in text or f"`{name}.py`" in text, name
