@@ -7,9 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal, TypedDict
 
-import numpy as np
-
-from esdh.engine.frame import Frame
+from esdh.engine import chunks
 from esdh.plan.planner import Plan
 from esdh.spec.compile import Dataset
 from esdh.spec.model import Count
@@ -71,9 +69,7 @@ def _bytes_per_row(plan: Plan, table: str) -> float:
     rows = min(SAMPLE_ROWS, plan.rows[table])
     if rows == 0:
         return 0.0
-    model = plan.dataset.tables[table]
-    batch = Frame(plan, table, np.arange(rows, dtype=np.int64)).batch(model.visible_columns)
-    return float(batch.nbytes / rows)
+    return float(chunks.sample(plan, table, rows).nbytes / rows)
 
 
 def row_counts(plan: Plan) -> dict[str, int]:

@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 
 from esdh.defaults import DEFAULT_CHUNK_SIZE, DEFAULT_PART_ROWS
 from esdh.engine import chunks
 from esdh.engine.executors import engine_for
-from esdh.engine.frame import Frame, columns_at
+from esdh.engine.frame import columns_at
 from esdh.output.dataset import Result, generate_to_folder
 from esdh.output.storage import is_url
 from esdh.output.tables import Progress
@@ -60,10 +59,7 @@ def generate(source: SpecSource | Plan, out: str | Path, *, formats: list[str] |
 def preview(source: SpecSource | Plan, table: str, rows: int = 10, **plan_options: Any) -> pa.Table:
     """The first rows of one table, generated in memory."""
     the_plan = source if isinstance(source, Plan) else plan(source, **plan_options)
-    count = min(rows, the_plan.rows[table])
-    model = the_plan.dataset.tables[table]
-    batch = Frame(the_plan, table, np.arange(count, dtype=np.int64)).batch(model.visible_columns)
-    return pa.Table.from_batches([batch])
+    return pa.Table.from_batches([chunks.sample(the_plan, table, rows)])
 
 
 def table(source: SpecSource | Plan, name: str, **plan_options: Any) -> pa.Table:

@@ -16,10 +16,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from typing import IO, TYPE_CHECKING
 
-import numpy as np
-import pyarrow as pa
-
-from esdh.engine.frame import Frame
+from esdh.engine import chunks
 from esdh.output.formats import FORMATS, Format
 from esdh.output.layout import table_layout
 from esdh.plan.planner import Plan
@@ -87,14 +84,6 @@ class _Member(io.RawIOBase):
         pass
 
 
-def _batches(plan: Plan, table: str, schema: pa.Schema, step: int) -> Iterator[pa.RecordBatch]:
-    total = plan.rows[table]
-    for start in range(0, total, step):
-        frame = Frame(plan, table, np.arange(start, min(start + step, total), dtype=np.int64))
-        batch = frame.batch(schema.names)
-        yield batch.cast(schema) if batch.schema != schema else batch
-
-
 def _write(plan: Plan, table: str, fmt: str, sink: io.RawIOBase,
            take: Callable[[], bytes]) -> Iterator[bytes]:
     """Write one table into ``sink`` chunk by chunk, yielding what ``take`` gives after each chunk."""
@@ -102,7 +91,7 @@ def _write(plan: Plan, table: str, fmt: str, sink: io.RawIOBase,
     step = plan.chunk_size if fmt == "parquet" else min(TEXT_ROWS, plan.chunk_size)
     writer = FORMATS[fmt].writer(sink, schema, hints)
     try:
-        for batch in _batches(plan, table, schema, step):
+        for batch in chunks.batches(plan, table, schema=schema, step=step):
             writer.write(batch)
             piece = take()
             if piece:
