@@ -37,6 +37,19 @@ SMALL_SPEC = textwrap.dedent("""\
           amount: {generator: lognormal, median: 50, sigma: 0.8, round: 2}
     """)
 
+# one table of one cheap column: for plans of a million rows or more in unit tests
+WIDE_SPEC = textwrap.dedent("""\
+    dataset: wide
+    version: 1.0.0
+    seed: 3
+    as_of: 2026-01-01
+    tables:
+      people:
+        rows: 1000
+        columns:
+          age: {generator: uniform_int, min: 18, max: 90}
+    """)
+
 
 @pytest.fixture
 def small_spec(tmp_path: Path) -> Path:

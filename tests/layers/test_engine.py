@@ -16,19 +16,7 @@ from esdh.engine.recipe import Recipe
 from esdh.errors import UsageError
 from esdh.plan.partitions import Part, partitions
 from esdh.plan.planner import Plan
-from tests.conftest import SMALL_SPEC
-
-WIDE = """
-dataset: wide
-version: 1.0.0
-seed: 3
-as_of: 2026-01-01
-tables:
-  people:
-    rows: 1000
-    columns:
-      age: {generator: uniform_int, min: 18, max: 90}
-"""
+from tests.conftest import SMALL_SPEC, WIDE_SPEC
 
 
 @pytest.mark.parametrize("step", [1, 7, 333, 2000, 10_000])
@@ -71,7 +59,7 @@ class RowSum:
 
 
 def test_every_engine_runs_any_task_and_gets_the_same_results() -> None:
-    plan = library.plan(WIDE, rows={"people": 200_000})
+    plan = library.plan(WIDE_SPEC, rows={"people": 200_000})
     parts = partitions(plan, "people", 65_536)
     local = dict(LocalEngine().run(plan, RowSum("age"), parts))
     in_processes = dict(ProcessEngine(workers=2).run(plan, RowSum("age"), parts))

@@ -12,19 +12,7 @@ from esdh.engine.frame import columns_at
 from esdh.errors import EsdhError, UsageError
 from esdh.plan.partitions import BLOCK, Part, part_rows_option, partitions
 from esdh.plan.planner import build_plan
-from tests.conftest import SMALL_SPEC
-
-WIDE = """
-dataset: wide
-version: 1.0.0
-seed: 3
-as_of: 2026-01-01
-tables:
-  people:
-    rows: 1000
-    columns:
-      age: {generator: uniform_int, min: 18, max: 90}
-"""
+from tests.conftest import SMALL_SPEC, WIDE_SPEC
 
 
 @pytest.mark.parametrize(("given", "used"), [(1, BLOCK), (BLOCK, BLOCK), (BLOCK + 1, 2 * BLOCK), (None, None)])
@@ -45,7 +33,7 @@ def test_a_table_within_part_rows_is_one_unsplit_partition() -> None:
 
 
 def test_partitions_cover_a_table_contiguously_in_row_order() -> None:
-    plan = library.plan(WIDE, rows={"people": 2 * BLOCK + 123})
+    plan = library.plan(WIDE_SPEC, rows={"people": 2 * BLOCK + 123})
     parts = partitions(plan, "people", BLOCK)
     assert [(p.start, p.stop) for p in parts] == [(0, BLOCK), (BLOCK, 2 * BLOCK), (2 * BLOCK, 2 * BLOCK + 123)]
     assert all(p.split for p in parts) and [p.key for p in parts] == [f"people.{i:05d}" for i in range(3)]
