@@ -318,7 +318,7 @@ def test_origins_point_later_problems_at_the_folder_files(tmp_path: Path) -> Non
 # ---- the 13 datasets the platform shipped ----------------------------------------------------------------
 
 NN = False
-PLATFORM_DATASETS = {  # name: (columns as (type, nullable, min, max), evolution); from the seeds report, table 2.2
+PLATFORM_DATASETS = {  # name: (columns as (type, nullable, min, max), evolution); from the "seeds" report, table 2.2
     "finance_transactions": ({"transaction_id": ("integer", NN), "account_id": ("integer", NN),
                               "amount": ("float", NN, 0.01, 10000), "timestamp": ("datetime", NN),
                               "is_fraud": ("boolean", NN), "merchant_category": ("string",)},

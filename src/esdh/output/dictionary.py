@@ -1,4 +1,4 @@
-"""The data dictionary of an output folder: ``schema_metadata.json``, in the shape of seed 004.
+"""The data dictionary of an output folder: ``schema_metadata.json``, in the shape system 004 wrote it.
 
 Everything is derived, nothing is listed by hand: tables, descriptions, constraints, keys and
 relationships come from the compiled spec; row counts, column types and nullability from what was
