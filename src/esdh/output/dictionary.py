@@ -3,7 +3,7 @@
 Everything is derived, nothing is listed by hand: tables, descriptions, constraints, keys and
 relationships come from the compiled spec; row counts, column types and nullability from what was
 actually written (``WrittenTable``). Only written tables and their visible columns appear. The file
-holds no time and no random id, so it is byte-identical across runs of the same spec and seed.
+holds no time and no random id, so it is byte-identical across generations of the same spec and seed.
 """
 
 from __future__ import annotations
