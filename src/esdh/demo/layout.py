@@ -15,6 +15,8 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+from esdh.retention import all_but_newest
+
 MAX_SAVED_SNAPSHOTS = 5
 LATEST = "latest"
 LATEST_PATH = "latest.path"
@@ -81,12 +83,10 @@ def latest_snapshot(root: Path) -> Path | None:
 
 def apply_retention(root: Path, keep: int = MAX_SAVED_SNAPSHOTS, protect: Path | None = None) -> list[Path]:
     """Remove all but the newest ``keep`` snapshot folders (never ``protect``); returns the removed ones."""
-    removed = []
-    for folder in snapshot_dirs(root)[:-keep] if keep > 0 else snapshot_dirs(root):
-        if protect is not None and folder.resolve() == protect.resolve():
-            continue
+    kept = protect.resolve() if protect is not None else None
+    removed = all_but_newest(snapshot_dirs(root), keep, lambda folder: folder.resolve() == kept)
+    for folder in removed:
         shutil.rmtree(folder, ignore_errors=True)
-        removed.append(folder)
     return removed
 
 
