@@ -101,7 +101,7 @@ def test_v1_conforms_to_its_schema(api_schema) -> None:
 
 
 def test_other_endpoints_conform_to_their_schema(api_schema) -> None:
-    """/healthz and the seed's /generate/* (routes_seed), fuzzed the same way."""
+    """/healthz and the classic /generate/* (routes_classic), fuzzed the same way."""
     fuzzed = _fuzz(api_schema, v1=False)
     assert {"GET /healthz", "POST /generate/person", "POST /generate/bundle"} <= set(fuzzed), fuzzed
 

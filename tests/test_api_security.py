@@ -231,7 +231,7 @@ def test_404_and_405_are_envelopes(open_base: str) -> None:
         assert_envelope(http.post("/healthz"), 405, "method_not_allowed")
 
 
-# the seed answers (esdh.library.seed) generate their rows with esdh.library.generation.preview
+# the classic answers (esdh.library.classic) generate their rows with esdh.library.generation.preview
 def _raise(*args: Any, **kwargs: Any) -> Any:
     raise RuntimeError("secret detail")
 

@@ -1,11 +1,11 @@
-"""Seed 003's entity datasets as built-in packs: ecommerce_orders, education_assessments,
-healthcare_patients, insurance_claims, logistics_shipments, real_estate_listings, retail_sales and
-social_media_posts.
+"""The config-folder platform's entity datasets as built-in packs: ecommerce_orders,
+education_assessments, healthcare_patients, insurance_claims, logistics_shipments, real_estate_listings,
+retail_sales and social_media_posts.
 
 Each pack is generated once at scale 1 (library.generate runs the spec's own checks and rules and
-raises if the data breaks them) and then read back from the written Parquet files: seed 003's row
-counts, column types and constraints, the exact missingness of its evolution settings, real timestamps
-instead of the seed's 60, keys and foreign keys, and the semantics of each dataset.
+raises if the data breaks them) and then read back from the written Parquet files: the config-folder
+platform's row counts, column types and constraints, the exact missingness of its evolution settings,
+real timestamps instead of the platform's 60, keys and foreign keys, and the semantics of each dataset.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ AS_OF = dt.date(2026, 1, 1)
 END = dt.datetime(2026, 1, 2)  # timestamps are on or before as_of: before this instant
 ZIPS = Path(esdh.packs.__file__).parent / "vocab" / "us_zips.csv"
 
-# pack -> (main table, seed 003 row count, {seed column: Arrow type}, {nullable seed column: missingness})
-SEED = {
+# pack -> (main table, platform row count, {platform column: Arrow type}, {nullable platform column: missingness})
+PLATFORM = {
     "ecommerce_orders": ("orders", 27000, {
         "order_id": pa.int64(), "customer_id": pa.int64(), "order_date": pa.timestamp("ms"),
         "total_amount": pa.float64(), "status": pa.string()}, {"status": 0.07}),
@@ -55,12 +55,12 @@ SEED = {
         "post_id": pa.int64(), "user_id": pa.int64(), "post_time": pa.timestamp("ms"), "content": pa.string(),
         "likes": pa.int64()}, {"likes": 0.1}),
 }
-PACKS = list(SEED)
+PACKS = list(PLATFORM)
 TIMESTAMP = {"ecommerce_orders": "order_date", "education_assessments": "assessment_date",
              "healthcare_patients": "admission_date", "insurance_claims": "claim_date",
              "logistics_shipments": "ship_date", "real_estate_listings": "listing_date",
              "retail_sales": "sale_date", "social_media_posts": "post_time"}
-# seed 003's constraints: pack -> [(column, min, max)]
+# the config-folder platform's constraints: pack -> [(column, min, max)]
 RANGES = {
     "ecommerce_orders": [("total_amount", 5, 5000)],
     "education_assessments": [("score", 0, 100)],
@@ -132,14 +132,14 @@ def test_esdh_packs_lists_all_eight() -> None:
     listed = {line.split(" ")[0] for line in result.output.splitlines() if not line.startswith(" ")}
     assert set(PACKS) <= listed
     for name in PACKS:
-        assert SEED[name][0] in library.load(name).tables
+        assert PLATFORM[name][0] in library.load(name).tables
 
 
-# ---- seed 003's shape: rows, columns, types, missingness, ranges ---------------------------------
+# ---- the config-folder platform's shape: rows, columns, types, missingness, ranges ---------------------------------
 
 
-def test_main_tables_have_seed_rows_columns_and_types(out: dict[str, Path]) -> None:
-    for name, (table, rows, columns, _) in SEED.items():
+def test_main_tables_have_the_platform_rows_columns_and_types(out: dict[str, Path]) -> None:
+    for name, (table, rows, columns, _) in PLATFORM.items():
         data = read(out[name], table)
         assert data.num_rows == rows, name
         assert library.plan(name).rows[table] == rows, name
@@ -147,17 +147,17 @@ def test_main_tables_have_seed_rows_columns_and_types(out: dict[str, Path]) -> N
             assert data.schema.field(column).type == type_, (name, column)
 
 
-def test_missingness_is_exact_and_only_where_the_seed_asks(out: dict[str, Path]) -> None:
-    for name, (table, rows, columns, missing) in SEED.items():
+def test_missingness_is_exact_and_only_where_the_platform_asks(out: dict[str, Path]) -> None:
+    for name, (table, rows, columns, missing) in PLATFORM.items():
         data = read(out[name], table)
         for column in columns:
             expected = round(missing.get(column, 0) * rows)
             assert data.column(column).null_count == expected, (name, column)
 
 
-def test_seed_ranges_hold(out: dict[str, Path]) -> None:
+def test_platform_ranges_hold(out: dict[str, Path]) -> None:
     for name, checks in RANGES.items():
-        table = SEED[name][0]
+        table = PLATFORM[name][0]
         for column, low, high in checks:
             lo, hi = sql(out[name], f"SELECT min({column}), max({column}) FROM {table}")[0]
             assert lo >= low, (name, column, lo)
@@ -167,10 +167,10 @@ def test_seed_ranges_hold(out: dict[str, Path]) -> None:
 
 def test_timestamps_are_real_and_many(out: dict[str, Path]) -> None:
     for name, column in TIMESTAMP.items():
-        table = SEED[name][0]
+        table = PLATFORM[name][0]
         distinct, rows, latest = sql(out[name], f"SELECT count(DISTINCT {column}), count({column}), "
                                                 f"max({column}) FROM {table}")[0]
-        assert distinct > 0.95 * rows, (name, distinct)  # the seed had 60
+        assert distinct > 0.95 * rows, (name, distinct)  # the platform had 60
         assert latest < END, name
 
 

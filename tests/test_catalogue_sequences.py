@@ -1,9 +1,9 @@
-"""Seed 003's sequence datasets as built-in packs: market_time_series, saas_events, iot_sensor_readings,
-energy_consumption and finance_transactions.
+"""The config-folder platform's sequence datasets as built-in packs: market_time_series, saas_events,
+iot_sensor_readings, energy_consumption and finance_transactions.
 
 Each pack is generated (its own checks and rules run while it is written) and then read back from the
-written Parquet files: the exact rates of seed 003's evolution settings, the per-entity sequences (a
-random walk per symbol, ordered event streams per user, daily cycles per sensor and meter) and the
+written Parquet files: the exact rates of the config-folder platform's evolution settings, the per-entity
+sequences (a random walk per symbol, ordered event streams per user, daily cycles per sensor and meter) and the
 evolution of finance_transactions from 1.0.0 to 1.1.0 and 1.2.0.
 """
 
@@ -47,7 +47,7 @@ def nulls(table: pa.Table, column: str) -> int:
 # ---- row counts and rates ------------------------------------------------------------------------
 
 
-def test_scale_one_row_counts_follow_seed_003() -> None:
+def test_scale_one_row_counts_follow_the_config_folder_platform() -> None:
     exact = {"market_time_series": 5000, "iot_sensor_readings": 20000, "energy_consumption": 18000,
              "finance_transactions": 500000}
     for name, rows in exact.items():

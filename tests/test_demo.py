@@ -25,10 +25,10 @@ from esdh.demo.layout import (
     PID_FILE,
     PORT_FILE,
     apply_retention,
-    claim_run_dir,
-    latest_run,
+    claim_snapshot_dir,
+    latest_snapshot,
     point_latest,
-    run_dirs,
+    snapshot_dirs,
 )
 from esdh.demo.server import alive, command_line, free_port, is_esdh_server
 from esdh.logs import event
@@ -86,11 +86,11 @@ def test_full_demo_runs_keeps_five_runs_stops_its_api_and_logs_json(tmp_path: Pa
     for metric in ("snapshot", "api start", "preview", "smoke", "total"):
         assert f"{metric} " in out.split("timings:", 1)[1]
 
-    runs = run_dirs(root)
+    runs = snapshot_dirs(root)
     assert len(runs) == 5 and not old[0].exists() and all(p.exists() for p in old[1:])  # six runs, five kept
     newest = runs[-1]
     assert newest.name.endswith("_baseline") and newest not in old
-    assert (root / LATEST).is_symlink() and latest_run(root) == newest
+    assert (root / LATEST).is_symlink() and latest_snapshot(root) == newest
     assert (newest / "snapshot_manifest_v0_1.json").is_file() and (newest / "api.log").is_file()
 
     lines = _log_lines(root)
@@ -116,7 +116,7 @@ def test_a_bad_profile_fails_with_diagnostics(tmp_path: Path) -> None:
     assert "===== Demo failed: diagnostics =====" in result.stderr
     diagnostics = json.loads(result.stderr.split("=====\n", 1)[1].rsplit("\nerror:", 1)[0])
     assert "unknown demo profile 'nope'" in diagnostics["error"] and diagnostics["api_pid"] is None
-    assert not run_dirs(root) and not (root / PID_FILE).exists()
+    assert not snapshot_dirs(root) and not (root / PID_FILE).exists()
     assert _log_lines(root)[-1]["event"] == "demo.error"
 
 
@@ -171,7 +171,7 @@ def test_demo_stop_stops_a_server_left_running_and_a_new_demo_refuses_meanwhile(
         _wait_healthy(port, server)
         refused = _esdh("demo", "--root", root, "--skip-smoke")
         assert refused.returncode != 0 and f"still running (pid {server.pid}" in refused.stderr
-        assert not run_dirs(root)
+        assert not snapshot_dirs(root)
         stopped = _esdh("demo", "stop", "--root", root)
         assert stopped.returncode == 0, stopped.stderr
         assert f"stopped the demo API (pid {server.pid} on port {port})" in stopped.stdout
@@ -226,14 +226,14 @@ def test_run_folders_never_collide_and_latest_is_replaced(tmp_path: Path) -> Non
     def clock() -> dt.datetime:
         return start + dt.timedelta(microseconds=next(ticks))
 
-    names = [claim_run_dir(tmp_path, "baseline", clock).name for _ in range(50)]
+    names = [claim_snapshot_dir(tmp_path, "baseline", clock).name for _ in range(50)]
     assert len(set(names)) == 50 and names[:3] == [f"20261130T1200000000{i:02d}Z_baseline" for i in range(3)]
-    runs = run_dirs(tmp_path)
+    runs = snapshot_dirs(tmp_path)
     point_latest(tmp_path, runs[0])
     point_latest(tmp_path, runs[-1])
-    assert latest_run(tmp_path) == runs[-1] and os.readlink(tmp_path / LATEST) == runs[-1].name
+    assert latest_snapshot(tmp_path) == runs[-1] and os.readlink(tmp_path / LATEST) == runs[-1].name
     removed = apply_retention(tmp_path)
-    assert len(removed) == 45 and run_dirs(tmp_path) == runs[-5:]
+    assert len(removed) == 45 and snapshot_dirs(tmp_path) == runs[-5:]
 
 
 def test_only_esdh_serve_command_lines_count_as_servers() -> None:

@@ -161,3 +161,96 @@ def test_diff_reports_spec_rows_and_files(tmp_path: Path):
     assert result["row_counts"]["t"] == {"old": 10, "new": 20, "change": 10}
     assert result["row_counts"]["gone"]["new"] is None
     assert result["files"] == {"same": ["same.json"], "changed": ["t.parquet"], "added": ["new"], "removed": ["gone"]}
+
+
+# the registry schema 1, as ESDH wrote it before the column spec_version became dataset_version
+SCHEMA_1 = """
+CREATE TABLE IF NOT EXISTS runs (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    dataset       TEXT NOT NULL,
+    version       TEXT NOT NULL,
+    status        TEXT NOT NULL CHECK (status IN ('writing', 'complete')),
+    source        TEXT NOT NULL CHECK (source IN ('generated', 'ingested')),
+    folder        TEXT NOT NULL,
+    spec_version  TEXT,
+    seed          INTEGER,
+    scale         REAL,
+    spec_hash     TEXT,
+    row_counts    TEXT NOT NULL DEFAULT '{}',
+    files         TEXT NOT NULL DEFAULT '{}',
+    manifest_sha256 TEXT,
+    validation    TEXT,
+    drift         TEXT,
+    against       TEXT,
+    spec          TEXT,
+    started_at    TEXT,
+    finished_at   TEXT,
+    host          TEXT,
+    pid           INTEGER,
+    user          TEXT,
+    command       TEXT,
+    esdh_version  TEXT,
+    UNIQUE (dataset, version)
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def _registry_of_schema_1(root: Path) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(root / "registry.sqlite")
+    con.executescript(SCHEMA_1)
+    con.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    con.execute("INSERT INTO runs (dataset, version, status, source, folder, spec_version, seed, row_counts, files) "
+                "VALUES ('shop', '1.0.0+2', 'complete', 'generated', 'shop/1.0.0+2', '1.0.0', 7, '{\"t\": 3}', '{}')")
+    con.commit()
+    con.close()
+
+
+def _schema_of(root: Path) -> tuple[set[str], str]:
+    with sqlite3.connect(root / "registry.sqlite") as con:
+        columns = {row[1] for row in con.execute("PRAGMA table_info(runs)")}
+        version = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+    return columns, version
+
+
+def test_a_registry_of_schema_1_is_migrated_on_open_and_keeps_its_runs(tmp_path: Path):
+    _registry_of_schema_1(tmp_path)
+    registry = Registry(tmp_path)
+    run = registry.get("shop", "1.0.0+2")
+    assert run.dataset_version == "1.0.0" and run.seed == 7 and run.row_counts == {"t": 3}
+    columns, version = _schema_of(tmp_path)
+    assert "dataset_version" in columns and "spec_version" not in columns and version == "2"
+    registry.complete(registry.reserve("shop", "1.1.0", "generated", dataset_version="1.1.0"))  # writes work
+    assert registry.get("shop", "1.1.0").dataset_version == "1.1.0"
+    assert Registry(tmp_path).latest("shop").version == "1.1.0"  # opening it again changes nothing
+    assert _schema_of(tmp_path) == (columns, "2")
+
+
+def test_a_new_registry_records_its_schema_and_a_newer_one_is_refused(tmp_path: Path):
+    Registry(tmp_path).reserve("shop", "1.0.0", "generated")
+    columns, version = _schema_of(tmp_path)
+    assert "dataset_version" in columns and "spec_version" not in columns and version == "2"
+    with sqlite3.connect(tmp_path / "registry.sqlite") as con:
+        con.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    with pytest.raises(OutputError, match="newer ESDH"):
+        Registry(tmp_path).runs()
+
+
+def _open_registry(root: str, start: multiprocessing.synchronize.Event, results: multiprocessing.Queue) -> None:
+    start.wait()
+    results.put(Registry(root).get("shop", "1.0.0+2").dataset_version)
+
+
+def test_processes_opening_a_schema_1_registry_together_all_see_it_migrated(tmp_path: Path):
+    _registry_of_schema_1(tmp_path)
+    ctx = multiprocessing.get_context("spawn")
+    start, results = ctx.Event(), ctx.Queue()
+    workers = [ctx.Process(target=_open_registry, args=(str(tmp_path), start, results)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    start.set()
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+    assert sorted(results.get(timeout=5) for _ in workers) == ["1.0.0"] * 4

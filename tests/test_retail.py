@@ -27,11 +27,11 @@ from esdh import library
 from esdh.cli.main import cli
 
 TABLES = ("customers", "products", "stores", "promotions", "dates", "orders", "transactions", "inventory", "returns")
-# the seed's row counts at scale 1, for the tables whose size is fixed
+# the original retail design's row counts at scale 1, for the tables whose size is fixed
 FIXED_ROWS = {"customers": 10_000, "products": 1_000, "stores": 100, "promotions": 100, "dates": 365,
               "orders": 10_000}
-# the seed's columns (section 3.2 of the seeds report); the pack may add more
-SEED_COLUMNS = {
+# the original design's columns (section 3.2 of the "seeds" report); the pack may add more
+ORIGINAL_COLUMNS = {
     "customers": ["customer_id", "first_name", "last_name", "email", "phone", "address", "city", "state",
                   "zip_code", "loyalty_status"],
     "products": ["product_id", "product_name", "category", "sub_category", "price", "cost"],
@@ -47,7 +47,7 @@ PRIMARY_KEYS = {"customers": ["customer_id"], "products": ["product_id"], "store
                 "promotions": ["promo_id"], "dates": ["date_id"], "orders": ["order_id"],
                 "transactions": ["transaction_id"], "inventory": ["store_id", "product_id"],
                 "returns": ["return_id"]}
-# (table, column, referenced table, referenced column): the seed's nine plus the keys the pack adds
+# (table, column, referenced table, referenced column): the original design's nine plus the keys the pack adds
 FOREIGN_KEYS = [
     ("orders", "customer_id", "customers", "customer_id"),
     ("orders", "store_id", "stores", "store_id"),
@@ -141,10 +141,10 @@ def test_row_counts_are_the_seeds(data: Retail) -> None:
     assert data.package["esdh"]["row_counts"] == rows
 
 
-def test_tables_have_the_seeds_columns_and_every_column_is_described(data: Retail) -> None:
+def test_tables_have_the_original_columns_and_every_column_is_described(data: Retail) -> None:
     for table in TABLES:
         names = data.tables[table].column_names
-        missing = [c for c in SEED_COLUMNS[table] if c not in names]
+        missing = [c for c in ORIGINAL_COLUMNS[table] if c not in names]
         assert not missing, f"{table} lacks {missing}"
         resource = _resource(data, table)
         assert resource.get("description"), table

@@ -17,7 +17,7 @@ from esdh.packs import pack_path
 from esdh.spec.source import ResolvedSource, resolve_source
 from tests.conftest import SMALL_SPEC
 
-FINANCE = Path(__file__).resolve().parent / "fixtures" / "seed003" / "finance_transactions"
+FINANCE = Path(__file__).resolve().parent / "fixtures" / "config_folders" / "finance_transactions"
 NOTE = "built-in dataset 'insurance' (./insurance is a folder; write ./insurance to use it)"
 
 
@@ -128,7 +128,7 @@ def test_an_output_folder_given_as_a_spec_says_what_it_is(here: Path) -> None:
     message, hint = problem_of("./out")
     assert message == "./out is an ESDH output folder (it holds datapackage.json), not a spec"
     assert "esdh validate ./out --spec SPEC" in hint
-    (here / "empty").mkdir()  # any other folder is read as a seed-003 folder, which reports what is missing
+    (here / "empty").mkdir()  # any other folder is read as a config folder, which reports what is missing
     assert resolve_source("./empty").kind == "folder"
 
 
@@ -181,7 +181,7 @@ def test_generate_dot_slash_an_output_folder_fails_clearly(here: Path) -> None:
     assert not (here / "x").exists()
 
 
-def test_generate_dot_slash_a_seed003_folder_reads_it(here: Path) -> None:
+def test_generate_dot_slash_a_config_folder_reads_it(here: Path) -> None:
     shutil.copytree(FINANCE, here / "insurance")
     result = CliRunner().invoke(cli, ["generate", "./insurance", "-o", "x", "-q", "--rows",
                                       "finance_transactions=20"])

@@ -22,7 +22,7 @@ Send the API key (when the server has keys) in the `X-API-Key` header. Every err
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
     """The application for ``settings`` (default: from the environment)."""
-    from esdh.api import routes_seed, routes_v1, web
+    from esdh.api import routes_classic, routes_v1, web
 
     settings = settings or ApiSettings.from_env()
     @asynccontextmanager
@@ -48,8 +48,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         app.state.limiter = SharedRateLimiter(settings.state_dir, settings.rate_limit)
         app.state.slots = SharedSlots(settings.state_dir, settings.max_concurrent)
     install_error_handlers(app)
-    app.include_router(routes_seed.router())
-    routes_seed.document_answers(app)
+    app.include_router(routes_classic.router())
+    routes_classic.document_answers(app)
     app.include_router(routes_v1.router(), prefix="/v1")
     web.mount(app)
     if settings.cors_origins:

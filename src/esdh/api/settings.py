@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from esdh.errors import UsageError
 
@@ -16,7 +18,7 @@ class ApiSettings(BaseModel):
 
     api_keys: list[str] = Field(default_factory=list, description="accepted X-API-Key values; none: open")
     max_rows: int = Field(1_000_000, ge=1, description="most rows one /v1 generate or preview request may ask for")
-    max_records: int = Field(10_000, ge=1, description="most records one seed /generate/* request may ask for")
+    max_records: int = Field(10_000, ge=1, description="most records one classic /generate/* request may ask for")
     max_body_bytes: int = Field(50 * 1024 * 1024, ge=1024, description="largest request body (uploads included)")
     max_concurrent: int = Field(4, ge=1, description="generations running at once; more are answered 429")
     rate_limit: int = Field(600, ge=1, description="requests per minute per API key (or per client without keys)")
@@ -25,10 +27,21 @@ class ApiSettings(BaseModel):
     registry: Path = Field(Path("runs"), description="the run registry the /v1/runs endpoints serve")
     state_dir: Path | None = Field(None, description="a folder holding the rate limit and the generation slots "
                                    "for every process that uses it; none: each process has its own")
-    seed_dataset: str = Field("insurance", description="the dataset behind the seed's /generate/* endpoints")
+    classic_dataset: str = Field("insurance", description="the dataset behind the classic /generate/* endpoints")
     default_seed: int = Field(42, ge=0, description="the seed /generate/* uses when none is given")
-    target_records: int = Field(200, ge=1, description="reported by /healthz, as the seed did")
+    target_records: int = Field(200, ge=1, description="reported by /healthz, as the classic system did")
     default_records: int = Field(5, ge=1, description="records /generate/* makes when none are asked for")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_settings(cls, values: Any) -> Any:
+        """``seed_dataset``, the old name of ``classic_dataset``, still works (with a DeprecationWarning)."""
+        if isinstance(values, dict) and "seed_dataset" in values:
+            warnings.warn("the API setting seed_dataset is now classic_dataset", DeprecationWarning, stacklevel=2)
+            values = dict(values)
+            old = values.pop("seed_dataset")
+            values.setdefault("classic_dataset", old)
+        return values
 
     @field_validator("api_keys")
     @classmethod

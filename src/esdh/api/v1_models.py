@@ -108,7 +108,7 @@ class RunRecord(_Open):
     status: str
     source: str
     folder: str = Field(description="the run's folder relative to the registry")
-    spec_version: str | None = None
+    dataset_version: str | None = None
     seed: int | None = None
     scale: float | None = None
     row_counts: dict[str, int] = Field(default_factory=dict)

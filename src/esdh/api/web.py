@@ -1,4 +1,4 @@
-"""The web page at / (and /demo, the seed's link): static files served from esdh/web/."""
+"""The web page at / (and /demo, the classic system's link): static files served from esdh/web/."""
 
 from __future__ import annotations
 

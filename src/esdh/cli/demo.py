@@ -31,7 +31,7 @@ def _root(ctx: click.Context, given: Path | None) -> Path:
 @click.pass_context
 def demo(ctx: click.Context, profile: str | None, root: Path, skip_smoke: bool, port: int | None) -> None:
     """Generate a snapshot, start the API, check its health, preview data through it and run smoke checks;
-    the API is stopped afterwards, always. Runs go to ROOT/<UTC time>_<profile>/ (the last 5 are kept),
+    the API is stopped afterwards, always. Snapshots go to ROOT/<UTC time>_<profile>/ (the last 5 are kept),
     ROOT/latest points at the newest, ROOT/demo_flow.jsonl logs every step."""
     if ctx.invoked_subcommand is not None:
         return
@@ -62,16 +62,16 @@ def stop(ctx: click.Context, root: Path | None) -> None:
 @click.option("--yes", "-y", is_flag=True, help="do not ask")
 @click.pass_context
 def clean(ctx: click.Context, root: Path | None, yes: bool) -> None:
-    """Remove the demo runs, the latest pointer and the log (refuses a folder holding anything else)."""
+    """Remove the demo snapshots, the latest pointer and the log (refuses a folder holding anything else)."""
     from esdh.demo import clean_root
-    from esdh.demo.layout import foreign_entries, run_dirs
+    from esdh.demo.layout import foreign_entries, snapshot_dirs
 
     folder = _root(ctx, root)
     if not folder.exists():
         click.echo(f"nothing to clean: {folder} does not exist")
         return
     if not yes and folder.is_dir() and not foreign_entries(folder):
-        click.confirm(f"remove {len(run_dirs(folder))} demo run(s) and the demo log in {folder}?", abort=True)
+        click.confirm(f"remove {len(snapshot_dirs(folder))} demo snapshot(s) and the demo log in {folder}?", abort=True)
     cleaned = clean_root(folder)
     click.echo(f"removed {len(cleaned.removed)} item(s) from {folder}"
                + (" and the folder itself" if cleaned.root_removed else ""))

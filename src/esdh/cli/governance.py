@@ -117,7 +117,7 @@ def _show(record: library.RunRecord, registry: library.Registry, as_json: bool) 
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
-    for key in ("dataset", "version", "status", "source", "path", "spec_version", "seed", "scale", "spec_hash",
+    for key in ("dataset", "version", "status", "source", "path", "dataset_version", "seed", "scale", "spec_hash",
                 "validation", "drift", "against", "started_at", "finished_at", "host", "user", "command",
                 "esdh_version", "manifest_sha256"):
         if data.get(key) is not None:

@@ -48,7 +48,7 @@ def generate(dataset: str, out: str, seed: int | None, randomize: bool, scale: f
              tables: tuple[str, ...], formats: str, chunk_size: int, version: str | None, no_check: bool,
              engine: str, workers: int | None, cluster: str | None, part_rows: int, resume: bool,
              storage_options: tuple[str, ...], quiet: bool) -> None:
-    """Generate DATASET (a built-in name, a spec file or a seed-003 folder) into a folder."""
+    """Generate DATASET (a built-in name, a spec file or a config folder) into a folder."""
     from esdh.cli.progress import progress_bar
 
     plan = library.plan(dataset, version=version, **plan_from_options(seed, randomize, scale, rows, tables, chunk_size))

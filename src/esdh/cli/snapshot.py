@@ -1,4 +1,4 @@
-"""``esdh generate-snapshot`` (the seed system's flags) and ``esdh profile-info``."""
+"""``esdh generate-snapshot`` (the classic flags) and ``esdh profile-info``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ ENTITIES, SNAPSHOT_FORMATS = library.snapshot.ENTITIES, library.snapshot.SNAPSHO
 
 class Greedy(click.Option):
     """An option that takes every following word up to the next option, like argparse's nargs="+",
-    so the seed system's ``--entity-filter persons vehicles`` keeps working. It may also be repeated."""
+    so the classic ``--entity-filter persons vehicles`` keeps working. It may also be repeated."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["multiple"] = True
@@ -55,7 +55,7 @@ class Greedy(click.Option):
               help=f"formats per entity (default: {' '.join(library.snapshot.DEFAULT_FORMATS)})")
 def generate_snapshot(output_dir: Path, records: int, seed: int | None, randomize: bool,
                       entities: tuple[str, ...], formats: tuple[str, ...]) -> None:
-    """Write the seed system's snapshot layout (persons_v0_1.csv, dataset_v0_1.json, manifest, ...)."""
+    """Write the classic snapshot layout (persons_v0_1.csv, dataset_v0_1.json, manifest, ...)."""
     if seed is not None and randomize:
         raise click.UsageError("give --seed or --randomize, not both")
     snapshot = library.snapshot.generate_snapshot(output_dir, records=records, seed=seed, randomize=randomize,

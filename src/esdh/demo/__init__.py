@@ -1,6 +1,6 @@
-"""``esdh demo``: the seed system's demo flow as one command, with its bugs fixed.
+"""``esdh demo``: the classic demo flow as one command, with its bugs fixed.
 
-A snapshot into a timestamped run folder (``layout``), the API started as a subprocess and always stopped
+A snapshot into a timestamped folder (``layout``), the API started as a subprocess and always stopped
 (``server``), a preview through the API and smoke checks (``smoke``), a summary and a rotated JSON-lines log
 (``flow``); ``clean`` removes it all again. Nothing here is imported until the command runs.
 """

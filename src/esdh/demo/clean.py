@@ -20,7 +20,7 @@ class Cleaned:
 
 
 def clean_root(root: Path) -> Cleaned:
-    """Remove the runs, the ``latest`` pointer, the log and leftovers; refuse a root holding anything else,
+    """Remove the snapshots, the ``latest`` pointer, the log and leftovers; refuse a root holding anything else,
     or one whose demo API is still running."""
     result = Cleaned(root)
     if not root.exists():

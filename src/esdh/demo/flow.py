@@ -23,7 +23,7 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any
 
-from esdh.demo.layout import LOG, apply_retention, claim_run_dir, point_latest
+from esdh.demo.layout import LOG, apply_retention, claim_snapshot_dir, point_latest
 from esdh.demo.server import ApiProcess, recorded_server, start_api, stop_api, wait_healthy
 from esdh.demo.smoke import Check
 from esdh.errors import EsdhError, UsageError
@@ -37,7 +37,7 @@ Echo = Callable[[str], None]
 @dataclass
 class DemoOptions:
     root: Path
-    clock: Callable[[], dt.datetime]  # the current UTC time, for the run folder's name
+    clock: Callable[[], dt.datetime]  # the current UTC time, for the snapshot folder's name
     profile: str | None = None
     skip_smoke: bool = False
     port: int | None = None
@@ -48,7 +48,7 @@ class DemoOptions:
 @dataclass
 class DemoResult:
     profile: str
-    run_dir: Path
+    snapshot_dir: Path
     latest: Path
     seed: int
     counts: dict[str, int]
@@ -57,7 +57,7 @@ class DemoResult:
     log_path: Path
     timings: dict[str, float] = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
-    removed_runs: list[str] = field(default_factory=list)
+    removed_snapshots: list[str] = field(default_factory=list)
 
 
 class DemoFailed(EsdhError):
@@ -152,7 +152,7 @@ class _State:
     step: str = "start"
     last_ok: str | None = None
     profile_name: str | None = None
-    run_dir: Path | None = None
+    snapshot_dir: Path | None = None
     api: ApiProcess | None = None
     api_exit_code: int | None = None
     timings: dict[str, float] = field(default_factory=dict)
@@ -177,7 +177,7 @@ class _State:
         error = "interrupted (Ctrl-C or SIGTERM)" if isinstance(exc, KeyboardInterrupt) else str(exc)
         return {"error": error, "error_type": type(exc).__name__, "failed_step": self.step,
                 "last_successful_step": self.last_ok, "profile": self.profile_name or self.options.profile,
-                "root": str(self.root), "run_dir": str(self.run_dir) if self.run_dir else None,
+                "root": str(self.root), "run_dir": str(self.snapshot_dir) if self.snapshot_dir else None,
                 "skip_smoke": self.options.skip_smoke, "api_port": api.port if api else self.options.port,
                 "api_pid": api.pid if api else None, "api_exit_code": self.api_exit_code,
                 "api_log": str(api.log_path) if api else None, "api_log_tail": tail,
@@ -212,7 +212,7 @@ def run_demo(options: DemoOptions, echo: Echo = print) -> DemoResult:
             raise DemoFailed(f"the demo failed at '{state.step}': {diagnostics['error']}", diagnostics,
                              code) from exc
         result.timings["total_seconds"] = round(time.perf_counter() - started, 3)
-        event("demo.summary", profile=result.profile, run_dir=str(result.run_dir), api_url=result.api_url,
+        event("demo.summary", profile=result.profile, run_dir=str(result.snapshot_dir), api_url=result.api_url,
               counts=result.counts, seed=result.seed, timings=result.timings,
               checks=[c.as_dict() for c in result.checks])
     for line in summary_lines(result):
@@ -228,27 +228,27 @@ def _steps(state: _State, tag: _RunTag, context: ExitStack) -> DemoResult:
     profile = library.profiles.load_profile(options.profile)
     state.profile_name = profile.name
     _refuse_running(root)
-    run_dir = claim_run_dir(root, profile.name, options.clock)
-    state.run_dir = run_dir
-    tag.run_id = run_dir.name
-    context.enter_context(run_context(run_dir.name))
-    event("demo.run", profile=profile.name, run_dir=str(run_dir), records=profile.records, seed=profile.seed,
+    snapshot_dir = claim_snapshot_dir(root, profile.name, options.clock)
+    state.snapshot_dir = snapshot_dir
+    tag.run_id = snapshot_dir.name
+    context.enter_context(run_context(snapshot_dir.name))
+    event("demo.run", profile=profile.name, run_dir=str(snapshot_dir), records=profile.records, seed=profile.seed,
           randomize=profile.randomize)
     echo(f"demo profile {profile.name}: {profile.description} ({profile.records} persons, "
          f"{'randomized seed' if profile.randomize else f'seed {profile.seed}'})")
 
     state.banner(1, "Generate the snapshot")
     began = time.perf_counter()
-    snapshot = library.snapshot.generate_snapshot(run_dir, records=profile.records, seed=profile.seed,
+    snapshot = library.snapshot.generate_snapshot(snapshot_dir, records=profile.records, seed=profile.seed,
                                                   randomize=profile.randomize, dataset=profile.dataset)
-    latest = point_latest(root, run_dir)
-    removed = [p.name for p in apply_retention(root, protect=run_dir)]
-    echo(f"snapshot: {run_dir} (seed {snapshot.seed}{', randomized' if snapshot.randomized else ''})")
+    latest = point_latest(root, snapshot_dir)
+    removed = [p.name for p in apply_retention(root, protect=snapshot_dir)]
+    echo(f"snapshot: {snapshot_dir} (seed {snapshot.seed}{', randomized' if snapshot.randomized else ''})")
     echo("counts: " + ", ".join(f"{e} {n}" for e, n in snapshot.record_counts.items()))
-    echo(f"latest: {latest} -> {run_dir.name}")
+    echo(f"latest: {latest} -> {snapshot_dir.name}")
     if removed:
-        echo(f"retention: removed {len(removed)} older run(s): {', '.join(removed)}")
-    event("demo.snapshot", run_dir=str(run_dir), seed=snapshot.seed, counts=snapshot.record_counts,
+        echo(f"retention: removed {len(removed)} older snapshot(s): {', '.join(removed)}")
+    event("demo.snapshot", run_dir=str(snapshot_dir), seed=snapshot.seed, counts=snapshot.record_counts,
           latest=str(latest), removed=removed)
     state.done("snapshot_seconds", began)
 
@@ -256,7 +256,7 @@ def _steps(state: _State, tag: _RunTag, context: ExitStack) -> DemoResult:
     began = time.perf_counter()
     key = os.environ.get("ESDH_API_KEY", "").strip() or None
     with _signals_deferred():
-        state.api = api = start_api(root, run_dir / "api.log", options.host, options.port)
+        state.api = api = start_api(root, snapshot_dir / "api.log", options.host, options.port)
     event("demo.api_started", pid=api.pid, port=api.port, url=api.url, api_key=bool(key))
     wait_healthy(api, options.health_timeout, key)
     echo(f"API on {api.url} (pid {api.pid}{', X-API-Key sent' if key else ''}; log {api.log_path})")
@@ -281,10 +281,10 @@ def _steps(state: _State, tag: _RunTag, context: ExitStack) -> DemoResult:
         state.last_ok = state.step
     else:
         began = time.perf_counter()
-        checks = _smoke(api, key, profile.dataset, profile.records, snapshot.seed, run_dir,
+        checks = _smoke(api, key, profile.dataset, profile.records, snapshot.seed, snapshot_dir,
                         snapshot.manifest["synthetic_marker"], echo)
         state.done("smoke_seconds", began)
-    return DemoResult(profile.name, run_dir, latest, snapshot.seed, dict(snapshot.record_counts), api.url,
+    return DemoResult(profile.name, snapshot_dir, latest, snapshot.seed, dict(snapshot.record_counts), api.url,
                       api.log_path, root / LOG, dict(state.timings), checks, removed)
 
 
@@ -311,12 +311,12 @@ def _preview(api: ApiProcess, key: str | None, profile: Any, echo: Echo) -> None
     event("demo.preview", profiles=len(profiles), seed=answer.get("seed"))
 
 
-def _smoke(api: ApiProcess, key: str | None, dataset: str, records: int, seed: int, run_dir: Path, marker: str,
+def _smoke(api: ApiProcess, key: str | None, dataset: str, records: int, seed: int, snapshot_dir: Path, marker: str,
            echo: Echo) -> list[Check]:
     from esdh.demo.smoke import check_determinism, check_manifest, check_marker
 
     determinism, bundle = check_determinism(api.url, key, dataset, records, seed)
-    checks = [determinism, check_manifest(run_dir), check_marker(run_dir, marker, bundle)]
+    checks = [determinism, check_manifest(snapshot_dir), check_marker(snapshot_dir, marker, bundle)]
     for check in checks:
         echo(f"{'PASS' if check.ok else 'FAIL'}  {check.name}: {check.detail}")
         event("demo.smoke", level=logging.INFO if check.ok else logging.WARNING, **check.as_dict())
@@ -332,7 +332,7 @@ def summary_lines(result: DemoResult) -> list[str]:
     return [
         "", "===== Demo summary =====",
         f"profile:   {result.profile} (seed {result.seed})",
-        f"snapshot:  {result.run_dir}",
+        f"snapshot:  {result.snapshot_dir}",
         f"latest:    {result.latest}",
         "counts:    " + ", ".join(f"{e} {n}" for e, n in result.counts.items()),
         f"API:       {result.api_url} (stopped; its log: {result.api_log})",

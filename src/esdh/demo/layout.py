@@ -1,6 +1,6 @@
-"""What the demo keeps under its root: run folders, the ``latest`` pointer, retention, which names are its own.
+"""What the demo keeps under its root: snapshot folders, the ``latest`` pointer, retention, which names are its own.
 
-``<root>/<UTC %Y%m%dT%H%M%S%fZ>_<profile>/`` per run (microseconds, and the folder is claimed with mkdir,
+``<root>/<UTC %Y%m%dT%H%M%S%fZ>_<profile>/`` per snapshot (microseconds, and the folder is claimed with mkdir,
 so two demos never share or overwrite one), ``latest`` (a symlink replaced atomically, or ``latest.path``
 where symlinks are not allowed), the log ``demo_flow.jsonl`` (and its rotated ``.1``) and, while an API runs,
 ``.demo_api.pid`` and ``.demo_api.port``. Only these names are ever removed (``clean``).
@@ -15,20 +15,22 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-MAX_SAVED_RUNS = 5
+from esdh.retention import all_but_newest
+
+MAX_SAVED_SNAPSHOTS = 5
 LATEST = "latest"
 LATEST_PATH = "latest.path"
 LOG = "demo_flow.jsonl"
 PID_FILE = ".demo_api.pid"
 PORT_FILE = ".demo_api.port"
-RUN_NAME = re.compile(r"^\d{8}T\d{12}Z_[A-Za-z0-9_.-]+$")
+SNAPSHOT_NAME = re.compile(r"^\d{8}T\d{12}Z_[A-Za-z0-9_.-]+$")
 # leftovers of an interrupted demo: a temp symlink, a temp pointer file, a snapshot's staging folder
 LEFTOVER = re.compile(r"^\.latest\.tmp-\d+$|^\.latest\.path\.tmp-\d+$|^\.\d{8}T\d{12}Z_.+\.esdh-(staging|retired)-\w+$")
 OWN_FILES = re.compile(rf"^({re.escape(LATEST)}|{re.escape(LATEST_PATH)}|{re.escape(LOG)}(\.\d+)?|"
                        rf"{re.escape(PID_FILE)}|{re.escape(PORT_FILE)})$")
 
 
-def claim_run_dir(root: Path, profile: str, clock: Callable[[], dt.datetime]) -> Path:
+def claim_snapshot_dir(root: Path, profile: str, clock: Callable[[], dt.datetime]) -> Path:
     """Create ``<root>/<UTC timestamp with microseconds>_<profile>``; never an existing folder. ``clock`` gives
     the current UTC time (the CLI's; this package does not read the clock itself)."""
     root.mkdir(parents=True, exist_ok=True)
@@ -42,34 +44,34 @@ def claim_run_dir(root: Path, profile: str, clock: Callable[[], dt.datetime]) ->
         return folder
 
 
-def run_dirs(root: Path) -> list[Path]:
-    """The run folders under ``root``, oldest first (the names sort by time)."""
+def snapshot_dirs(root: Path) -> list[Path]:
+    """The snapshot folders under ``root``, oldest first (the names sort by time)."""
     if not root.is_dir():
         return []
-    return sorted((p for p in root.iterdir() if p.is_dir() and not p.is_symlink() and RUN_NAME.match(p.name)),
+    return sorted((p for p in root.iterdir() if p.is_dir() and not p.is_symlink() and SNAPSHOT_NAME.match(p.name)),
                   key=lambda p: p.name)
 
 
-def point_latest(root: Path, run_dir: Path) -> Path:
-    """Point ``<root>/latest`` at ``run_dir`` atomically (a relative symlink; else ``latest.path``)."""
+def point_latest(root: Path, snapshot_dir: Path) -> Path:
+    """Point ``<root>/latest`` at ``snapshot_dir`` atomically (a relative symlink; else ``latest.path``)."""
     link = root / LATEST
     temp = root / f".latest.tmp-{os.getpid()}"
     try:
         temp.unlink(missing_ok=True)
-        os.symlink(run_dir.name, temp, target_is_directory=True)
+        os.symlink(snapshot_dir.name, temp, target_is_directory=True)
         os.replace(temp, link)
     except (OSError, NotImplementedError):
         temp.unlink(missing_ok=True)
         pointer = root / f".latest.path.tmp-{os.getpid()}"
-        pointer.write_text(str(run_dir.resolve()) + "\n", encoding="utf-8")
+        pointer.write_text(str(snapshot_dir.resolve()) + "\n", encoding="utf-8")
         os.replace(pointer, root / LATEST_PATH)
         return root / LATEST_PATH
     (root / LATEST_PATH).unlink(missing_ok=True)
     return link
 
 
-def latest_run(root: Path) -> Path | None:
-    """The run ``latest`` points at, or None."""
+def latest_snapshot(root: Path) -> Path | None:
+    """The snapshot folder ``latest`` points at, or None."""
     link = root / LATEST
     if link.is_symlink():
         return link.resolve()
@@ -79,20 +81,18 @@ def latest_run(root: Path) -> Path | None:
     return None
 
 
-def apply_retention(root: Path, keep: int = MAX_SAVED_RUNS, protect: Path | None = None) -> list[Path]:
-    """Remove all but the newest ``keep`` run folders (never ``protect``); returns the removed ones."""
-    removed = []
-    for folder in run_dirs(root)[:-keep] if keep > 0 else run_dirs(root):
-        if protect is not None and folder.resolve() == protect.resolve():
-            continue
+def apply_retention(root: Path, keep: int = MAX_SAVED_SNAPSHOTS, protect: Path | None = None) -> list[Path]:
+    """Remove all but the newest ``keep`` snapshot folders (never ``protect``); returns the removed ones."""
+    kept = protect.resolve() if protect is not None else None
+    removed = all_but_newest(snapshot_dirs(root), keep, lambda folder: folder.resolve() == kept)
+    for folder in removed:
         shutil.rmtree(folder, ignore_errors=True)
-        removed.append(folder)
     return removed
 
 
 def is_own(entry: Path) -> bool:
     """Whether a name directly under the root is one the demo makes."""
-    if RUN_NAME.match(entry.name):
+    if SNAPSHOT_NAME.match(entry.name):
         return entry.is_dir() and not entry.is_symlink()
     return bool(OWN_FILES.match(entry.name) or LEFTOVER.match(entry.name))
 

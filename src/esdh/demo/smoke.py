@@ -65,17 +65,17 @@ def check_determinism(url: str, key: str | None, dataset: str, records: int, see
     return Check("API bundle = library (same seed)", not problems, detail), answer
 
 
-def check_manifest(run_dir: Path) -> Check:
+def check_manifest(snapshot_dir: Path) -> Check:
     """Every file the snapshot manifest lists exists and has its recorded SHA-256."""
-    found = library.snapshot.verify_snapshot(run_dir)
+    found = library.snapshot.verify_snapshot(snapshot_dir)
     detail = f"{found.files} files verified" if found.ok else ", ".join(found.problems)
     return Check("snapshot manifest checksums", found.ok, detail)
 
 
-def check_marker(run_dir: Path, marker: str, api_bundle: dict[str, Any] | None) -> Check:
+def check_marker(snapshot_dir: Path, marker: str, api_bundle: dict[str, Any] | None) -> Check:
     """Every person (and vehicle and profile) row, of the snapshot and of the API's bundle, carries the
     synthetic_source marker."""
-    snapshot = json.loads((run_dir / f"dataset_{SLUG}.json").read_text(encoding="utf-8"))
+    snapshot = json.loads((snapshot_dir / f"dataset_{SLUG}.json").read_text(encoding="utf-8"))
     sources = {"snapshot": snapshot} | ({"API": api_bundle} if api_bundle else {})
     bad, seen = [], 0
     for where, bundle in sources.items():

@@ -5,11 +5,11 @@ point here returns a typed object.
 Beside the functions below, the library's namespaces: :mod:`~esdh.library.catalogue` (the built-in datasets,
 generators, the spec's JSON Schema), :mod:`~esdh.library.describe` (a plan described, the cost of planning),
 :mod:`~esdh.library.stream` (files as bytes, chunk by chunk), :mod:`~esdh.library.snapshot` and
-:mod:`~esdh.library.seed` (the seed system's snapshot and answers) and :mod:`~esdh.library.profiles` (demo
-profiles)."""
+:mod:`~esdh.library.classic` (the classic snapshot layout and the classic endpoints' answers) and
+:mod:`~esdh.library.profiles` (demo profiles)."""
 
 from esdh.defaults import DEFAULT_CHUNK_SIZE, DEFAULT_PART_ROWS
-from esdh.library import catalogue, describe, profiles, seed, snapshot, stream
+from esdh.library import catalogue, classic, describe, profiles, snapshot, stream
 from esdh.library.generation import SpecSource, generate, load, plan, preview, table
 from esdh.library.governance import (
     RunDiff,
@@ -56,6 +56,7 @@ __all__ = [
     "ValidationReport",
     "Verification",
     "catalogue",
+    "classic",
     "compare",
     "describe",
     "diff",
@@ -71,7 +72,6 @@ __all__ = [
     "registry",
     "report",
     "run",
-    "seed",
     "snapshot",
     "stream",
     "table",

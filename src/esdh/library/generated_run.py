@@ -18,7 +18,7 @@ from esdh.plan.planner import Plan
 from esdh.quality.drift import DriftReport, Thresholds, compare_folders
 from esdh.quality.validate import ValidationReport
 from esdh.runs.registry import Registry
-from esdh.runs.run import RunOutcome, RunWriter, spec_version_of
+from esdh.runs.run import RunOutcome, RunWriter, dataset_version_of
 
 
 def drift_against_previous(writer: RunWriter, thresholds: Thresholds | None) -> DriftReport | None:
@@ -35,22 +35,23 @@ def run_generated(source: SpecSource | Plan, registry: Registry | Path | str, *,
                   resume: bool = False, thresholds: Thresholds | None = None, progress: Progress | None = None,
                   command: str | None = None, **plan_options: Any) -> RunOutcome:
     """Generate ``source`` (a spec, a built-in name or a Plan) as run ``version`` of its dataset (default: the
-    spec's version; ``1.1.0+2`` is another run of spec version 1.1.0) in the registry."""
+    spec's version; ``1.1.0+2`` is another run of dataset version 1.1.0) in the registry."""
     registry = registry if isinstance(registry, Registry) else Registry(registry)
     if isinstance(source, Plan):
         the_plan = source
         if plan_options:
             raise UsageError("give plan options or a Plan, not both")
-        if version and spec_version_of(version) != the_plan.dataset.spec.version:
-            raise UsageError(f"run version {version} is not of the plan's spec version {the_plan.dataset.spec.version}")
+        if version and dataset_version_of(version) != the_plan.dataset.spec.version:
+            raise UsageError(f"run version {version} is not of the plan's dataset version "
+                             f"{the_plan.dataset.spec.version}")
     else:
-        the_plan = plan(load(source, spec_version_of(version) if version else None), **plan_options)
+        the_plan = plan(load(source, dataset_version_of(version) if version else None), **plan_options)
     dataset = the_plan.dataset
     version = version or dataset.spec.version
     writer = RunWriter(registry, dataset.spec.dataset.lower(), version, "generated", command)
     with run_context(writer.run_id):
         recipe = Recipe.of(the_plan)
-        writer.reserve(spec_version=dataset.spec.version, seed=the_plan.seed, scale=the_plan.scale,
+        writer.reserve(dataset_version=dataset.spec.version, seed=the_plan.seed, scale=the_plan.scale,
                        spec_hash=the_plan.spec_hash, spec=recipe.spec)
         event("run.started", dataset=writer.dataset, version=version, seed=the_plan.seed, scale=the_plan.scale,
               engine=engine, formats=list(formats))

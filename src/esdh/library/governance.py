@@ -13,7 +13,7 @@ from esdh.library.generation import SpecSource, load, plan
 from esdh.output.tables import Progress
 from esdh.plan.planner import Plan
 from esdh.runs.registry import Registry, RunRecord
-from esdh.runs.run import RunOutcome, spec_version_of
+from esdh.runs.run import RunOutcome, dataset_version_of
 from esdh.runs.verify import Verification, verify_run
 
 if TYPE_CHECKING:
@@ -24,9 +24,9 @@ ThresholdValues = Mapping[str, object]  # drift threshold name -> value, e.g. {"
 
 
 def plan_run(source: SpecSource, version: str | None = None, **plan_options: Any) -> Plan:
-    """The plan that :func:`run` makes of ``source`` for run ``version``: of the spec version it names
-    (``1.1.0+2`` is a run of spec version 1.1.0)."""
-    return plan(source, version=spec_version_of(version) if version else None, **plan_options)
+    """The plan that :func:`run` makes of ``source`` for run ``version``: of the dataset version it names
+    (``1.1.0+2`` is a run of dataset version 1.1.0)."""
+    return plan(source, version=dataset_version_of(version) if version else None, **plan_options)
 
 
 def run(source: SpecSource | Plan, registry: str | Path | Registry = "runs", *, version: str | None = None,
@@ -36,7 +36,7 @@ def run(source: SpecSource | Plan, registry: str | Path | Registry = "runs", *, 
         command: str | None = None, **plan_options: Any) -> RunOutcome:
     """Generate ``source`` (a spec, a built-in name or a Plan) as an immutable, registered run
     ``<registry>/<dataset>/<version>/`` with its validation report and a drift report against the previous
-    run (``version`` defaults to the spec's; ``1.1.0+2`` is another run of spec version 1.1.0)."""
+    run (``version`` defaults to the spec's; ``1.1.0+2`` is another run of dataset version 1.1.0)."""
     from esdh.library.generated_run import run_generated
 
     return run_generated(source, registry, version=version, formats=formats, engine=engine, workers=workers,

@@ -115,7 +115,7 @@ def ingest(source: Path | str, registry: Registry | Path | str, *, dataset: str,
         version = model.spec.version
     writer = RunWriter(registry, dataset, version, "ingested", command)
     with run_context(writer.run_id):
-        writer.reserve(spec_version=model.spec.version if model else None,
+        writer.reserve(dataset_version=model.spec.version if model else None,
                        spec=model.spec.model_dump(mode="json", by_alias=True, exclude_none=True) if model else None)
         event("ingest.started", dataset=dataset, version=version, source=str(source), tables=list(tables))
         try:

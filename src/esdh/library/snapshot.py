@@ -1,4 +1,4 @@
-"""The ESDH snapshot layout of the seed system, generated from the insurance pack.
+"""The classic snapshot layout, generated from the insurance pack.
 
 ``persons_v0_1.csv`` (and .json, .ndjson, .parquet), the same for vehicles and profiles,
 ``dataset_v0_1.json`` (metadata and every selected entity), ``metadata_v0_1.json``,
@@ -48,7 +48,7 @@ def _generated_at(plan: Plan) -> str:
 
 
 def snapshot_metadata(plan: Plan, counts: dict[str, int]) -> dict[str, object]:
-    """The seed's ``metadata`` block (dataset version, generated_at from ``as_of``, counts, seed, marker),
+    """The classic ``metadata`` block (dataset version, generated_at from ``as_of``, counts, seed, marker),
     shared by the snapshot files and the API's /generate/* answers."""
     spec = plan.dataset.spec
     how = "randomized seed" if plan.randomized else "seed"
@@ -116,7 +116,7 @@ def _stats(files: dict[str, Path], entities: list[str], as_of: dt.date) -> dict[
 def generate_snapshot(output_dir: Path, *, records: int = 200, seed: int | None = None, randomize: bool = False,
                       entities: list[str] | None = None, formats: list[str] | None = None,
                       dataset: str = "insurance", check: bool = True) -> Snapshot:
-    """Write the seed's snapshot layout for ``records`` persons (with their vehicles and profiles)."""
+    """Write the classic snapshot layout for ``records`` persons (with their vehicles and profiles)."""
     selected = [e for e in ENTITIES if not entities or e in entities]
     chosen_formats = list(dict.fromkeys(formats or DEFAULT_FORMATS))
     plan = generation.plan(dataset, seed=seed, randomize=randomize, rows={"persons": records}, tables=selected)

@@ -46,7 +46,7 @@ class Result:
 
 
 def run_key(plan: Plan, formats: list[str], check: bool, part_rows: int | None) -> dict[str, Any]:
-    """What must match for an interrupted run to be resumed."""
+    """What must match for an interrupted generation to be resumed."""
     recipe = Recipe.of(plan)
     return {"spec_hash": recipe.spec_hash, "seed": recipe.seed, "chunk_size": recipe.chunk_size,
             "rows": {t: plan.rows[t] for t in plan.tables}, "formats": formats, "check": check,
@@ -59,7 +59,7 @@ def generate_to_folder(plan: Plan, out: Path | str, formats: list[str], progress
                        storage_options: dict[str, Any] | None = None) -> Result:
     """Generate the plan's tables into ``out`` (written aside, published atomically). With ``check``,
     the output is checked against the spec and not published if any check fails. ``resume`` continues
-    an interrupted run of the same plan and options into the same folder. ``out`` may be an object store
+    an interrupted generation of the same plan and options into the same folder. ``out`` may be an object store
     URL (``s3://bucket/prefix``, opened with ``storage_options``): see :mod:`esdh.output.target_store`."""
     from esdh.output.dictionary import write_schema_metadata
     from esdh.output.lineage import LineageRecorder
@@ -73,12 +73,12 @@ def generate_to_folder(plan: Plan, out: Path | str, formats: list[str], progress
     event("generate.started", dataset=plan.dataset.spec.dataset, version=plan.dataset.spec.version, seed=plan.seed,
           rows=sum(plan.rows[t] for t in plan.tables), formats=formats, engine=type(engine or LocalEngine()).__name__,
           out=str(out))
-    run = StoreTarget(store, name, key, resume) if store else FolderTarget(Path(out), name, key, resume)
-    with run:
-        staging = run.folder
+    target = StoreTarget(store, name, key, resume) if store else FolderTarget(Path(out), name, key, resume)
+    with target:
+        staging = target.folder
         written, results = write_tables(plan, staging, formats, progress, check, engine=engine,
-                                        part_rows=part_rows, target=run, store=store)
-        run.finish()
+                                        part_rows=part_rows, target=target, store=store)
+        target.finish()
         for table in written:
             event("table.written", table=table.name, rows=table.rows, fingerprint=table.fingerprint,
                   files=sum(len(parts) for parts in table.parts.values()))
@@ -93,13 +93,13 @@ def generate_to_folder(plan: Plan, out: Path | str, formats: list[str], progress
     # Not typed cleanly: once a store's output is published its files are URLs (str), while WrittenTable and
     # PartFile hold the staging Paths everything before this point works with (and most readers after it).
     for table in written:
-        table.files = {fmt: run.located(path.relative_to(staging).as_posix())  # type: ignore[misc]
+        table.files = {fmt: target.located(path.relative_to(staging).as_posix())  # type: ignore[misc]
                        for fmt, path in table.files.items()}
-        table.parts = {fmt: [replace(p, path=run.located(p.path.relative_to(staging).as_posix()))  # type: ignore[arg-type]
+        table.parts = {fmt: [replace(p, path=target.located(p.path.relative_to(staging).as_posix()))  # type: ignore[arg-type]
                              for p in files]
                        for fmt, files in table.parts.items()}
-    event("generate.published", folder=str(run.destination), resumed=run.resumed)
-    return Result(run.destination, plan, written, manifest, results, resumed=run.resumed)
+    event("generate.published", folder=str(target.destination), resumed=target.resumed)
+    return Result(target.destination, plan, written, manifest, results, resumed=target.resumed)
 
 
 def destination_store(out: Path | str, storage_options: dict[str, Any] | None) -> Store | None:

@@ -1,9 +1,9 @@
-"""The data dictionary of an output folder: ``schema_metadata.json``, in the shape of seed 004.
+"""The data dictionary of an output folder: ``schema_metadata.json``, in the shape system 004 wrote it.
 
 Everything is derived, nothing is listed by hand: tables, descriptions, constraints, keys and
 relationships come from the compiled spec; row counts, column types and nullability from what was
 actually written (``WrittenTable``). Only written tables and their visible columns appear. The file
-holds no time and no random id, so it is byte-identical across runs of the same spec and seed.
+holds no time and no random id, so it is byte-identical across generations of the same spec and seed.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""OpenLineage 2-0-2 RunEvents of one generation run, for ``lineage_events.json``.
+"""OpenLineage 2-0-2 RunEvents of one generation, for ``lineage_events.json``.
 
-Run metadata, not data: the run id and the event times differ between runs (see ``lineage.py``).
+Run metadata, not data: the run id and the event times differ between generations (see ``lineage.py``).
 Datasets are named as OpenLineage names local files: namespace ``file``, name the absolute path (of the
 published folder, not the staging folder it is written in); objects in a store as it names them there:
 namespace ``scheme://bucket``, name the key.

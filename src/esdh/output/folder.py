@@ -1,6 +1,6 @@
 """Write an output folder aside and publish it by an atomic rename.
 
-A failed run leaves nothing that looks finished: the work happens in a hidden sibling folder that is
+A failed generation leaves nothing that looks finished: the work happens in a hidden sibling folder that is
 removed on failure, and an earlier output of the same dataset is replaced only after the new one is
 complete. A folder holding anything else is never touched.
 """

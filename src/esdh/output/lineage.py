@@ -5,14 +5,14 @@ what it actually did (rows written, files with their size and sha256, check coun
 list. ``load_spec`` and ``plan`` ran before the executor was called; they are recorded first, from their
 results (the compiled spec and the plan). The manifest lists the lineage file with its hash, so the
 lineage file is written as the manifest step begins; its last step names ``datapackage.json``, written
-right after it (and, like every file, published only if the whole run succeeds).
+right after it (and, like every file, published only if the whole generation succeeds).
 
-Determinism: ``generation_lineage.yaml`` holds no time and no random id, so two runs of the same spec,
-seed and options give the same bytes, like the data and ``schema_metadata.json``. What differs between
-runs, the run id (a UUID4) and wall-clock times, is run metadata and lives only in ``lineage_events.json``
-(written last and so not listed in ``datapackage.json``): OpenLineage 2-0-2 RunEvents, START (made
-before generation) and COMPLETE (after the manifest). A failed run publishes nothing (its staging folder
-is removed), so its FAIL event has nowhere to go and is not written.
+Determinism: ``generation_lineage.yaml`` holds no time and no random id, so two generations of the same
+spec, seed and options give the same bytes, like the data and ``schema_metadata.json``. What differs
+between generations, the OpenLineage run id (a UUID4) and wall-clock times, is run metadata and lives only
+in ``lineage_events.json`` (written last and so not listed in ``datapackage.json``): OpenLineage 2-0-2
+RunEvents, START (made before generation) and COMPLETE (after the manifest). A failed generation publishes
+nothing (its staging folder is removed), so its FAIL event has nowhere to go and is not written.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ class _Dumper(yaml.SafeDumper):
 
 
 class LineageRecorder:
-    """Records the steps of one run as they happen and writes the two lineage files."""
+    """Records the steps of one generation as they happen and writes the two lineage files."""
 
     def __init__(self, plan: Plan, formats: list[str], final: Path | str):
         """``final``: where the output is published (a folder, or an object store URL)."""
@@ -93,7 +93,7 @@ class LineageRecorder:
              **facts: Any) -> dict[str, Any]:
         """Note a file written into the (staging) folder, for the outputs list: its path there, ``facts``
         (table, format, rows), size and sha256 (``digest`` and ``size`` when already known: the part files
-        of an object store run are not in the folder). Returns a copy of the entry."""
+        of an output in an object store are not in the folder). Returns a copy of the entry."""
         self.hashes[path] = digest = digest or sha256_file(path)
         entry = {"path": path.relative_to(folder).as_posix(), **facts,
                  "bytes": path.stat().st_size if size is None else size, "sha256": digest}

@@ -169,7 +169,7 @@ def _open_file_system(url: str, options: dict[str, Any]) -> tuple[Any, str]:
 
 @dataclass
 class Store:
-    """A prefix in an object store: plain data (URL and storage options) with the operations a run needs.
+    """A prefix in an object store: plain data (URL and storage options) with the operations an output needs.
     Paths given to and returned by its methods are relative to the prefix, with ``/`` separators."""
 
     url: str

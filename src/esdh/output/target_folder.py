@@ -145,7 +145,7 @@ class FolderTarget:
 def _take_lock(path: Path) -> int | None:
     """An exclusive lock on ``path`` (created if needed), or None if another process holds it. The holder
     removes the file when it lets go, so after locking, check that the file locked is still the one at
-    ``path``; if not, another run came and went in between: try again."""
+    ``path``; if not, another process came and went in between: try again."""
     while True:
         handle = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
         try:

@@ -1,10 +1,10 @@
 """An object store prefix (``s3://bucket/prefix/insurance``) as the target of an output: the store's
 counterpart of :class:`esdh.output.target_folder.FolderTarget`.
 
-An object store has no rename, so a finished output cannot be replaced atomically and a run cannot be
-written aside and moved into place. Instead:
+An object store has no rename, so a finished output cannot be replaced atomically and an output cannot
+be written aside and moved into place. Instead:
 
-- the destination must be new or hold an unfinished ESDH run (its journal, no manifest); a finished
+- the destination must be new or hold an unfinished ESDH output (its journal, no manifest); a finished
   output or any other data is refused before anything is written;
 - parts are written straight to their final keys (an object appears only once its upload is complete);
 - the journal lives under ``<prefix>/.esdh-journal/``, as in a local working folder, so ``--resume``
@@ -38,16 +38,17 @@ NO_REPLACE = ("object storage has no atomic replace, so ESDH never writes over a
 
 
 def check_store_destination(store: Store, names: list[str]) -> None:
-    """Refuse a prefix that holds a finished output or anything but an unfinished ESDH run."""
+    """Refuse a prefix that holds a finished output or anything but an unfinished ESDH output."""
     if MANIFEST in names:
         raise OutputError(f"{store.url} already holds a finished output ({MANIFEST}); {NO_REPLACE}")
     if names and not any(name.startswith(JOURNAL + "/") for name in names):
         raise OutputError(f"{store.url} holds other data (no ESDH journal, e.g. {store.url_of(names[0])}); "
-                          f"{NO_REPLACE} (or, if a run was interrupted while publishing, delete the prefix first)")
+                          f"{NO_REPLACE} (or, if a generation was interrupted while publishing, delete the prefix "
+                          "first)")
 
 
 class StoreTarget:
-    """The run's parts and journal in the store, its metadata in a local temporary folder (``folder``)."""
+    """The output's parts and journal in the store, its metadata in a local temporary folder (``folder``)."""
 
     def __init__(self, store: Store, dataset: str, key: dict[str, Any], resume: bool = False):
         self.store = store
@@ -68,7 +69,7 @@ class StoreTarget:
         return self
 
     def _prepare(self, names: list[str]) -> None:
-        if names:  # an unfinished run (check_store_destination allows nothing else)
+        if names:  # an unfinished output (check_store_destination allows nothing else)
             if resumes(self.resume, self._recorded_key(), self.key, self.store.url):
                 self.resumed = True
                 return
@@ -115,8 +116,8 @@ class StoreTarget:
         self.store.write_bytes(f"{JOURNAL}/{part.key}.json", json.dumps(result.as_dict()).encode())
 
     def finish(self) -> None:
-        """Nothing yet: the journal is kept until the metadata is uploaded, so that a run interrupted while
-        publishing can still be resumed; it is deleted just before the manifest (see :meth:`_publish`)."""
+        """Nothing yet: the journal is kept until the metadata is uploaded, so that a generation interrupted
+        while publishing can still be resumed; it is deleted just before the manifest (see :meth:`_publish`)."""
 
     def located(self, relative: str) -> str:
         """Where a file of the output is, once published."""

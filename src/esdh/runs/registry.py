@@ -24,7 +24,7 @@ from esdh.errors import OutputError, UsageError
 from esdh.processes import pid_alive
 
 DATABASE = "registry.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the column spec_version is named dataset_version (it holds the spec's version:)
 BUSY_TIMEOUT_S = 60.0
 
 SCHEMA = """
@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS runs (
     status        TEXT NOT NULL CHECK (status IN ('writing', 'complete')),
     source        TEXT NOT NULL CHECK (source IN ('generated', 'ingested')),
     folder        TEXT NOT NULL,
-    spec_version  TEXT,
+    dataset_version  TEXT,
     seed          INTEGER,
     scale         REAL,
     spec_hash     TEXT,
@@ -71,7 +71,7 @@ class RunRecord:
     status: str
     source: str
     folder: str
-    spec_version: str | None = None
+    dataset_version: str | None = None
     seed: int | None = None
     scale: float | None = None
     spec_hash: str | None = None
@@ -127,10 +127,26 @@ class Registry:
         con.execute("PRAGMA synchronous = NORMAL")  # durable at each checkpoint; WAL keeps the file consistent
         con.executescript(SCHEMA)
         found = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        if found is None:
-            con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        elif int(found[0]) > SCHEMA_VERSION:
+        if found is not None and int(found[0]) > SCHEMA_VERSION:
             raise OutputError(f"{self.path} was written by a newer ESDH (registry schema {found[0]}); upgrade ESDH")
+        if found is None or int(found[0]) < SCHEMA_VERSION:
+            self._migrate(con)
+
+    @staticmethod
+    def _migrate(con: sqlite3.Connection) -> None:
+        """Bring a registry of an older schema to this one, in one transaction (a process that opens it at the
+        same time waits, then finds it done): schema 1 named the column ``dataset_version`` ``spec_version``.
+        A registry without a recorded schema (a new one) gets this version."""
+        con.execute("BEGIN IMMEDIATE")  # outside the try: a BEGIN that fails opened nothing to roll back
+        try:
+            columns = {row[1] for row in con.execute("PRAGMA table_info(runs)")}
+            if "spec_version" in columns and "dataset_version" not in columns:
+                con.execute("ALTER TABLE runs RENAME COLUMN spec_version TO dataset_version")
+            con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -172,7 +188,7 @@ class Registry:
                 if not found.being_written:
                     raise OutputError(f"run {dataset} {version} already exists ({self.root / found.folder}); a "
                                       "finished run is never replaced: choose another --version (for another run "
-                                      f"of the same spec version, add a build suffix such as {version}+2)")
+                                      f"of the same dataset version, add a build suffix such as {version}+2)")
                 if _process_alive(found.host, found.pid):
                     raise OutputError(f"run {dataset} {version} is being written by process {found.pid} on "
                                       f"{found.host}; wait for it or choose another --version")

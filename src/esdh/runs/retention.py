@@ -13,6 +13,7 @@ import shutil
 
 from esdh.errors import UsageError
 from esdh.logs import event
+from esdh.retention import all_but_newest
 from esdh.runs.registry import Registry, RunRecord
 from esdh.runs.run import META, remove_run_folder
 
@@ -25,7 +26,7 @@ def prune(registry: Registry, dataset: str, keep: int, dry_run: bool = False) ->
     runs = registry.runs(dataset)
     if not runs:
         registry.latest(dataset)  # raises the helpful "no runs of ..." error
-    doomed = runs[:-keep]
+    doomed = all_but_newest(runs, keep)  # runs being written are not listed: never dropped, never counted
     if dry_run:
         return doomed
     for record in doomed:

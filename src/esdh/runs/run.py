@@ -59,8 +59,8 @@ class RunOutcome:
     resumed: bool = False  # an interrupted run of this version was continued
 
 
-def spec_version_of(version: str) -> str:
-    """The spec version a run version names: ``1.1.0+rerun`` is another run of spec version 1.1.0
+def dataset_version_of(version: str) -> str:
+    """The dataset version a run version names: ``1.1.0+rerun`` is another run of dataset version 1.1.0
     (SemVer build metadata)."""
     return version.split("+", 1)[0]
 

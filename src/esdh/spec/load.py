@@ -123,18 +123,18 @@ def _as_date(value: Any) -> dt.date:
 
 def load_spec(source: str | Path | dict[str, Any], version: str | None = None) -> Dataset:
     """Load and check a spec: a built-in dataset's name (or ``pack:NAME``), a path to a YAML file or a
-    seed-003 folder, YAML text or a mapping (the rules: :mod:`esdh.spec.source`); ``version`` picks one of
+    config folder, YAML text or a mapping (the rules: :mod:`esdh.spec.source`); ``version`` picks one of
     the versions the spec declares (default: its base version). The dataset's ``origin`` says what was
     read, with a note when a built-in's name is also a path here."""
     origin = resolve_source(source)
     if origin.kind == "mapping":
         smap = SourceMap("<mapping>")
         data: object = source
-    elif origin.kind == "folder":  # a seed-003 folder (dataset.yaml, schema.yaml, evolution.yaml), translated
-        from esdh.spec.seed003 import read_seed003_folder
+    elif origin.kind == "folder":  # a config folder (dataset.yaml, schema.yaml, evolution.yaml), translated
+        from esdh.spec.config_folder import read_config_folder
 
         assert origin.path is not None
-        data, smap = read_seed003_folder(origin.path)
+        data, smap = read_config_folder(origin.path)
     elif origin.kind in ("file", "pack"):
         assert origin.path is not None
         data, smap = read_yaml(origin.path)

@@ -1,4 +1,4 @@
-"""Which spec a user meant: a built-in dataset, a YAML file, a seed-003 folder, YAML text or a mapping.
+"""Which spec a user meant: a built-in dataset, a YAML file, a config folder, YAML text or a mapping.
 
 The rules, the same for the library, the CLI and the API (which names only built-ins):
 
@@ -6,7 +6,7 @@ The rules, the same for the library, the CLI and the API (which names only built
   even when a file or folder of that name exists in the current directory (the result then carries a
   ``note`` saying so, and how to read the path instead: ``./NAME``);
 - a ``Path``, or a string with a path separator, starting with ``.``, ``~`` or ``/``, or ending in
-  ``.yaml``/``.yml``, is a path: a spec file or a seed-003 folder (a missing one is an error);
+  ``.yaml``/``.yml``, is a path: a spec file or a config folder (a missing one is an error);
 - any other single-line name that exists as a file or folder is that path;
 - text with a line break (or a one-line mapping: ``{...}`` or ``key: value``) is YAML text;
 - anything else is an unknown name, reported with the closest built-in name.
@@ -24,7 +24,7 @@ from typing import Any, Literal
 from esdh.errors import SpecError, SpecProblem
 
 PACK_PREFIX = "pack:"
-SEED003_FILES = ("dataset.yaml", "schema.yaml")
+CONFIG_FOLDER_FILES = ("dataset.yaml", "schema.yaml")
 
 Kind = Literal["pack", "file", "folder", "text", "mapping"]
 
@@ -86,11 +86,12 @@ def _looks_like_text(text: str) -> bool:
 def _path(path: Path, given: str) -> ResolvedSource:
     path = path.expanduser()
     if path.is_dir():
-        if (path / "datapackage.json").is_file() and not any((path / f).exists() for f in SEED003_FILES):
+        if (path / "datapackage.json").is_file() and not any((path / f).exists() for f in CONFIG_FOLDER_FILES):
             raise SpecError([SpecProblem(
                 "", f"{given} is an ESDH output folder (it holds datapackage.json), not a spec",
-                "give a built-in dataset's name, a .yaml spec file or a seed-003 folder (dataset.yaml, "
-                "schema.yaml); to check generated data against a spec: esdh validate " + given + " --spec SPEC",
+                "give a built-in dataset's name, a .yaml spec file or a config folder (dataset.yaml, "
+                "schema.yaml, evolution.yaml); to check generated data against a spec: esdh validate " + given
+                + " --spec SPEC",
                 given)])
         return ResolvedSource("folder", given, path=path)
     if path.exists():

@@ -1,6 +1,6 @@
-"""Seed-003 folders (``dataset.yaml``, ``schema.yaml``, ``evolution.yaml``) loaded as ESDH specs.
+"""Config folders (``dataset.yaml``, ``schema.yaml``, ``evolution.yaml``) loaded as ESDH specs.
 
-The seed-003 platform described a dataset with three files and generated values from the column
+The config-folder platform described a dataset with three files and generated values from the column
 *name only* (``val_17`` strings for most columns, 60 distinct timestamps, sequential ids everywhere).
 This module translates such a folder into an ordinary ESDH spec mapping, which ``load_spec`` then
 checks and compiles like any other spec. The translation gives every column real semantics, chosen
@@ -10,7 +10,7 @@ over the year before ``as_of``, categories get realistic vocabularies, fraud fla
 fraud rate exactly and ``missingness`` becomes an exact ``null_rate``.
 
 Every problem in any of the three files is collected and reported at once, with the file, line and
-dotted path of the key (see docs/spec.md, "Seed-003 folders", for the rules).
+dotted path of the key (see docs/spec.md, "Config folders", for the rules).
 """
 
 from __future__ import annotations
@@ -27,18 +27,18 @@ from esdh.errors import SpecError, SpecProblem
 from esdh.rng import derive_key
 from esdh.spec.yamlsource import Path_, SourceMap, dotted, read_yaml
 
-__all__ = ["DEFAULT_AS_OF", "RULES", "FolderSourceMap", "load_seed003_folder", "read_seed003_folder", "rule_for"]
+__all__ = ["DEFAULT_AS_OF", "RULES", "FolderSourceMap", "load_config_folder", "read_config_folder", "rule_for"]
 
 DATASET, SCHEMA, EVOLUTION = "dataset.yaml", "schema.yaml", "evolution.yaml"
 FILES = (DATASET, SCHEMA, EVOLUTION)
 DEFAULT_AS_OF = dt.date(2026, 1, 1)  # the dataset's "today" when dataset.yaml gives no as_of
-SEED_TYPES = {"string": "string", "integer": "integer", "float": "number", "boolean": "boolean",
-              "datetime": "datetime"}  # seed type -> ESDH type
+FOLDER_TYPES = {"string": "string", "integer": "integer", "float": "number", "boolean": "boolean",
+              "datetime": "datetime"}  # folder type -> ESDH type
 TYPE_ALIASES = {"int": "integer", "str": "string", "text": "string", "double": "float", "number": "float",
                 "bool": "boolean", "timestamp": "datetime"}
 NUMERIC = ("integer", "float")
 
-# Keys each file may hold. Other keys are ignored, as the seed ignored them, except close misspellings
+# Keys each file may hold. Other keys are ignored, as the platform ignored them, except close misspellings
 # of these (``nullabel``, ``row_cont``), which are reported.
 DATASET_KEYS = {"name", "domain", "description", "row_count", "rows", "seed", "as_of", "version", "title"}
 SCHEMA_KEYS = {"schema_version", "columns"}
@@ -73,8 +73,8 @@ class FolderSourceMap(SourceMap):
         origin = self._origin(path)
         if origin is None:
             return SpecProblem(path=dotted(path), message=message, hint=hint, file=self.file)
-        file, line, seed_path = origin
-        return SpecProblem(path=seed_path or dotted(path), message=f"{message} (in the translated {dotted(path)})",
+        file, line, folder_path = origin
+        return SpecProblem(path=folder_path or dotted(path), message=f"{message} (in the translated {dotted(path)})",
                            hint=hint, file=file, line=line)
 
 
@@ -94,13 +94,13 @@ class Col:
     """What a rule knows about a column when it builds the ESDH column."""
 
     name: str
-    type: str                      # seed type: string, integer, float, boolean, datetime
+    type: str                      # folder type: string, integer, float, boolean, datetime
     lo: Any                        # constraints.min (None if not given)
     hi: Any                        # constraints.max
     rows: int                      # the table's row count
     key: bool                      # this column is the table's primary key
     fraud_rate: float | None       # from evolution.yaml
-    types: Mapping[str, str]       # every column of the table -> its seed type
+    types: Mapping[str, str]       # every column of the table -> its folder type
     missing: frozenset[str]        # columns with missingness
 
 
@@ -109,7 +109,7 @@ Build = Callable[[Col], dict[str, Any]]
 
 @dataclass(frozen=True)
 class Rule:
-    """Columns whose lower-cased name fully matches ``pattern`` and whose seed type is in ``types`` are
+    """Columns whose lower-cased name fully matches ``pattern`` and whose folder type is in ``types`` are
     built by ``build``. A column without a type (legacy list form) matches on its name alone when
     ``infers`` is true, and takes the rule's first type."""
 
@@ -119,10 +119,10 @@ class Rule:
     what: str
     infers: bool = True
 
-    def matches(self, name: str, seed_type: str | None) -> bool:
-        if seed_type is None and not self.infers:
+    def matches(self, name: str, folder_type: str | None) -> bool:
+        if folder_type is None and not self.infers:
             return False
-        return (seed_type is None or seed_type in self.types) and re.fullmatch(self.pattern, name) is not None
+        return (folder_type is None or folder_type in self.types) and re.fullmatch(self.pattern, name) is not None
 
 
 # Vocabularies (value -> relative weight).
@@ -396,16 +396,16 @@ RULES: list[Rule] = [
 ]
 
 
-def rule_for(name: str, seed_type: str | None) -> Rule:
+def rule_for(name: str, folder_type: str | None) -> Rule:
     """The first rule that matches a column (the last rule matches every string or untyped column)."""
-    return next(rule for rule in RULES if rule.matches(name.lower(), seed_type))
+    return next(rule for rule in RULES if rule.matches(name.lower(), folder_type))
 
 
 # ---- reading the folder ------------------------------------------------------------------------------
 
 
 @dataclass
-class _SeedColumn:
+class _FolderColumn:
     name: str
     type: str | None
     nullable: bool
@@ -416,13 +416,13 @@ class _SeedColumn:
     path: Path_
 
 
-def load_seed003_folder(folder: Path) -> dict[str, Any]:
-    """The ESDH spec mapping of a seed-003 folder; raises SpecError listing every problem of its files."""
-    return read_seed003_folder(folder)[0]
+def load_config_folder(folder: Path) -> dict[str, Any]:
+    """The ESDH spec mapping of a config folder; raises SpecError listing every problem of its files."""
+    return read_config_folder(folder)[0]
 
 
-def read_seed003_folder(folder: Path) -> tuple[dict[str, Any], FolderSourceMap]:
-    """The ESDH spec mapping of a seed-003 folder and where each of its parts came from."""
+def read_config_folder(folder: Path) -> tuple[dict[str, Any], FolderSourceMap]:
+    """The ESDH spec mapping of a config folder and where each of its parts came from."""
     return _Translator(Path(folder)).run()
 
 
@@ -462,15 +462,15 @@ class _Translator:
         source = self.sources.get(name)
         return source.line_of(path) if source else None
 
-    def origin(self, spec_path: Path_, name: str, seed_path: Path_) -> None:
-        self.origins[spec_path] = (self.file(name), self.line(name, seed_path), dotted(seed_path))
+    def origin(self, spec_path: Path_, name: str, folder_path: Path_) -> None:
+        self.origins[spec_path] = (self.file(name), self.line(name, folder_path), dotted(folder_path))
 
     def read(self, name: str, required: bool) -> Any:
         path = self.folder / name
         self.sources[name] = SourceMap(str(path))
         if not path.is_file():
             if required:
-                self.problems.append(SpecProblem("", f"{name} is missing", "a seed-003 folder holds dataset.yaml, "
+                self.problems.append(SpecProblem("", f"{name} is missing", "a config folder holds dataset.yaml, "
                                                  "schema.yaml and (optionally) evolution.yaml", str(path)))
                 self.unreadable.add(name)
             return None
@@ -550,7 +550,7 @@ class _Translator:
                          f"remove it to use {DEFAULT_AS_OF.isoformat()}")
             return DEFAULT_AS_OF
 
-    def schema(self) -> list[_SeedColumn]:
+    def schema(self) -> list[_FolderColumn]:
         data = self.read(SCHEMA, required=True)
         if data is None:
             return []
@@ -574,7 +574,7 @@ class _Translator:
                          "columns: {amount: {type: float, nullable: false}}")
             self.unreadable.add(SCHEMA)
             return []
-        out: list[_SeedColumn] = []
+        out: list[_FolderColumn] = []
         seen: set[str] = set()
         for name, spec, path in entries:
             column = self.column(name, spec, path, seen)
@@ -583,7 +583,7 @@ class _Translator:
                 out.append(column)
         return out
 
-    def column(self, name: Any, spec: Any, path: Path_, seen: set[str]) -> _SeedColumn | None:
+    def column(self, name: Any, spec: Any, path: Path_, seen: set[str]) -> _FolderColumn | None:
         if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
             self.problem(SCHEMA, path, f"column name {name!r} is not a valid name",
                          "use letters, digits and _, not starting with a digit")
@@ -598,24 +598,24 @@ class _Translator:
                          "e.g. {type: float, nullable: false, constraints: {min: 0}}")
             return None
         self.misspelt(SCHEMA, spec, COLUMN_KEYS, path)
-        seed_type = spec.get("type")
-        if seed_type is not None:
-            seed_type = TYPE_ALIASES.get(str(seed_type).lower(), str(seed_type).lower())
-            if seed_type not in SEED_TYPES:
+        folder_type = spec.get("type")
+        if folder_type is not None:
+            folder_type = TYPE_ALIASES.get(str(folder_type).lower(), str(folder_type).lower())
+            if folder_type not in FOLDER_TYPES:
                 self.problem(SCHEMA, (*path, "type"), f"unknown type {spec['type']!r}",
-                             _suggest(str(spec["type"]), set(SEED_TYPES)) or f"use one of {', '.join(SEED_TYPES)}")
-                seed_type = None
+                             _suggest(str(spec["type"]), set(FOLDER_TYPES)) or f"use one of {', '.join(FOLDER_TYPES)}")
+                folder_type = None
         nullable = spec.get("nullable", True)
         if not isinstance(nullable, bool):
             self.problem(SCHEMA, (*path, "nullable"), f"nullable must be true or false (got {nullable!r})",
                          "write nullable: true or nullable: false")
             nullable = True
-        lo, hi = self.constraints(spec.get("constraints"), seed_type, (*path, "constraints"))
+        lo, hi = self.constraints(spec.get("constraints"), folder_type, (*path, "constraints"))
         description = spec.get("description")
-        return _SeedColumn(name, seed_type, nullable, lo, hi, str(description) if description is not None else None,
+        return _FolderColumn(name, folder_type, nullable, lo, hi, str(description) if description is not None else None,
                            self.line(SCHEMA, path), path)
 
-    def constraints(self, value: Any, seed_type: str | None, path: Path_) -> tuple[Any, Any]:
+    def constraints(self, value: Any, folder_type: str | None, path: Path_) -> tuple[Any, Any]:
         if value is None:
             return None, None
         if not isinstance(value, dict):
@@ -623,8 +623,8 @@ class _Translator:
                          "constraints: {min: 0, max: 100}")
             return None, None
         self.misspelt(SCHEMA, value, CONSTRAINT_KEYS, path)
-        if seed_type in ("string", "boolean"):
-            self.problem(SCHEMA, path, f"constraints apply to numeric and datetime columns, not {seed_type}",
+        if folder_type in ("string", "boolean"):
+            self.problem(SCHEMA, path, f"constraints apply to numeric and datetime columns, not {folder_type}",
                          "remove them, or change the column's type")
             return None, None
         bounds: list[Any] = []  # numbers, or dates for datetime columns
@@ -632,7 +632,7 @@ class _Translator:
             bound = value.get(key)
             if bound is None:
                 bounds.append(None)
-            elif seed_type == "datetime":
+            elif folder_type == "datetime":
                 bounds.append(self.date_bound(bound, (*path, key)))
             elif _number(bound):
                 bounds.append(bound)
@@ -670,7 +670,7 @@ class _Translator:
         rate: float | None = None
         rate_path: Path_ | None = None
         weekly, fraud = data.get("weekly_changes"), data.get("fraud")
-        if weekly is not None:  # the seed uses the first week only and then ignores fraud_rate
+        if weekly is not None:  # the platform used the first week only and then ignored fraud_rate
             if not isinstance(weekly, list) or not weekly or not isinstance(weekly[0], dict):
                 self.problem(EVOLUTION, ("weekly_changes",), "weekly_changes must be a list of mappings",
                              "weekly_changes: [{fraud_rate: 0.02}]")
@@ -732,11 +732,11 @@ class _Translator:
         tpath: Path_ = ("tables", name)
         for column in columns:
             rule = rule_for(column.name, column.type)
-            seed_type = types[column.name]
+            folder_type = types[column.name]
             if rule.build is _fraud and fraud_rate is None and rate_path is None and EVOLUTION not in self.unreadable:
                 self.problem(EVOLUTION, (), f"column '{column.name}' is a fraud flag but evolution.yaml gives no "
                              "fraud rate", HINT_FRAUD)
-            ctx = Col(column.name, seed_type, column.lo, column.hi, rows, column.name == key, fraud_rate, types,
+            ctx = Col(column.name, folder_type, column.lo, column.hi, rows, column.name == key, fraud_rate, types,
                       frozenset(missing))
             try:
                 built = rule.build(ctx)
@@ -747,10 +747,10 @@ class _Translator:
             self.origin(cpath, SCHEMA, column.path)
             if built.get("generator") == "template" and "parts" in built:
                 built = self.content(column.name, built["parts"], table_columns, names, cpath, column.path)
-            built["type"] = SEED_TYPES[seed_type]
+            built["type"] = FOLDER_TYPES[folder_type]
             if column.lo is not None or column.hi is not None:
                 lo, hi = column.lo, column.hi
-                if seed_type == "integer":  # the same constraint on whole numbers, as whole numbers
+                if folder_type == "integer":  # the same constraint on whole numbers, as whole numbers
                     lo, hi = _bounds(ctx)
                 built["check"] = {k: v for k, v in (("min", lo), ("max", hi)) if v is not None}
             if column.name in missing:
@@ -782,9 +782,9 @@ class _Translator:
             description = f"{description or name} (domain: {info['domain']})"
         if description:
             spec["description"] = description
-        for spec_key, seed_key in (("dataset", "name"), ("title", "name"), ("description", "description"),
+        for spec_key, folder_key in (("dataset", "name"), ("title", "name"), ("description", "description"),
                                    ("version", "version"), ("seed", "seed"), ("as_of", "as_of")):
-            self.origin((spec_key,), DATASET, (seed_key,))
+            self.origin((spec_key,), DATASET, (folder_key,))
         self.origin(tpath, DATASET, ())
         self.origin((*tpath, "rows"), DATASET, (info.get("rows_key", "row_count"),))
         if key:
@@ -793,7 +793,7 @@ class _Translator:
         return spec, source
 
     def content(self, name: str, parts: tuple[list[str], ...], table_columns: dict[str, Any],
-                names: Mapping[str, Any], cpath: Path_, seed_path: Path_) -> dict[str, Any]:
+                names: Mapping[str, Any], cpath: Path_, folder_path: Path_) -> dict[str, Any]:
         """Post text: hidden choice columns joined by a template (a lead, a topic and an ending)."""
         placeholders = []
         for label, values in zip(("lead", "topic", "tail"), parts, strict=True):
@@ -801,12 +801,12 @@ class _Translator:
             while hidden in names or hidden in table_columns:
                 hidden = f"_{hidden}"
             table_columns[hidden] = {"generator": "choice", "values": list(values), "hidden": True}
-            self.origin((*cpath[:-1], hidden), SCHEMA, seed_path)
+            self.origin((*cpath[:-1], hidden), SCHEMA, folder_path)
             placeholders.append(hidden)
         lead, topic, tail = placeholders
         return {"generator": "template", "template": f"{{{lead}}} {{{topic}}}{{{tail}}}"}
 
-    def primary_key(self, dataset: str, columns: list[_SeedColumn], missing: Mapping[str, Any]) -> str | None:
+    def primary_key(self, dataset: str, columns: list[_FolderColumn], missing: Mapping[str, Any]) -> str | None:
         """The row's own id: a column named ``id``, else the id named after the dataset's entity (the last
         word of its name: ``transaction_id`` in finance_transactions), else the first id that is not a
         known dimension (account, user, sensor, ...); None when every id refers to something else."""

@@ -1,8 +1,8 @@
-"""The seed system's endpoints, with its shapes and strict input: /healthz and /generate/*.
+"""The classic endpoints, with their shapes and strict input: /healthz and /generate/*.
 
-``POST /generate/person|vehicle|profile`` answer the first ``records`` rows of one table of the seed
+``POST /generate/person|vehicle|profile`` answer the first ``records`` rows of one table of the classic
 dataset (insurance); ``/generate/bundle`` answers ``records`` persons with all their vehicles and a profile
-each (the answers are made by :mod:`esdh.library.seed`, which generates only what they return). The body
+each (the answers are made by :mod:`esdh.library.classic`, which generates only what they return). The body
 is parsed here, not by FastAPI, so that malformed JSON, ``null``, an
 array or a non-JSON content type are errors instead of defaults.
 """
@@ -131,21 +131,21 @@ Job = Annotated[Generation, Depends(generation_request)]
 Slot = Annotated[None, Depends(generation_slot, scope="function")]
 
 
-def seed_dataset(settings: ApiSettings) -> library.Dataset:
-    """The server's seed dataset, loaded once per process."""
-    return library.seed.seed_dataset(settings.seed_dataset)
+def classic_dataset(settings: ApiSettings) -> library.Dataset:
+    """The server's classic dataset, loaded once per process."""
+    return library.classic.classic_dataset(settings.classic_dataset)
 
 
 def generate_entity(settings: ApiSettings, entity: str, job: Generation) -> Response:
     """The first ``job.records`` rows of one table."""
-    answer = library.seed.entity_answer(settings.seed_dataset, ENDPOINTS[entity], job.records, job.seed,
+    answer = library.classic.entity_answer(settings.classic_dataset, ENDPOINTS[entity], job.records, job.seed,
                                         job.randomize)
     return Response(answer, media_type="application/json")
 
 
 def generate_bundle(settings: ApiSettings, job: Generation) -> Response:
     """``job.records`` persons, every vehicle they own and a profile each: one coherent extract."""
-    answer = library.seed.bundle_answer(settings.seed_dataset, job.records, job.seed, job.randomize)
+    answer = library.classic.bundle_answer(settings.classic_dataset, job.records, job.seed, job.randomize)
     return Response(answer, media_type="application/json")
 
 
@@ -153,21 +153,21 @@ ERRORS = errors(401, 413, 422, 429)
 
 
 def document_answers(app: FastAPI) -> None:
-    """Give the /generate/* answers their JSON Schema in /openapi.json, built from the seed dataset's spec
+    """Give the /generate/* answers their JSON Schema in /openapi.json, built from the classic dataset's spec
     when the document is first asked for (building it generates a row of each table: not at start-up)."""
-    from esdh.api.seed_schema import answer_schema
+    from esdh.api.classic_schema import answer_schema
 
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = build()
-            rows = library.seed.row_schemas(seed_dataset(app.state.settings))
+            rows = library.classic.row_schemas(classic_dataset(app.state.settings))
             answers = {f"/generate/{entity}": [table] for entity, table in ENDPOINTS.items()}
             answers["/generate/bundle"] = list(library.snapshot.ENTITIES)
             for path, tables in answers.items():
                 document["paths"][path]["post"]["responses"]["200"] = {
-                    "description": "The rows, with the seed's metadata and the seed used",
+                    "description": "The rows, with the classic metadata block and the seed used",
                     "content": {"application/json": {"schema": answer_schema(rows, tables)}}}
         return app.openapi_schema or build()
 
@@ -179,10 +179,10 @@ def router() -> APIRouter:
     body_doc = {"requestBody": {"required": False, "content": {
         "application/json": {"schema": GenerateRequest.model_json_schema()}}}}
 
-    @api.get("/healthz", tags=["seed"], summary="Health, defaults and the generation plan (open: no key)")
+    @api.get("/healthz", tags=["classic"], summary="Health, defaults and the generation plan (open: no key)")
     def healthz(request: Request) -> dict[str, Any]:
         settings: ApiSettings = request.app.state.settings
-        steps = library.seed.plan_steps(settings.seed_dataset, settings.default_seed, settings.target_records)
+        steps = library.classic.plan_steps(settings.classic_dataset, settings.default_seed, settings.target_records)
         version = library.snapshot.SNAPSHOT_VERSION
         return {"status": "ok", "dataset_version": version, "default_seed": settings.default_seed,
                 "target_records": settings.target_records, "version": version,
@@ -194,7 +194,7 @@ def router() -> APIRouter:
         def generate(request: Request, _who: Caller, job: Job, _slot: Slot) -> Response:
             return generate_entity(request.app.state.settings, entity, job)
 
-        api.add_api_route(f"/generate/{entity}", generate, methods=["POST"], tags=["seed"],
+        api.add_api_route(f"/generate/{entity}", generate, methods=["POST"], tags=["classic"],
                           summary=f"The first records of {table}", openapi_extra=body_doc,
                           name=f"generate_{entity}", response_class=Response, responses=ERRORS,
                           description=f'`{{"metadata", "{table}", "record_count", "seed", "records_requested"}}`')
@@ -202,10 +202,10 @@ def router() -> APIRouter:
     for entity in ENDPOINTS:
         entity_route(entity)
 
-    @api.post("/generate/bundle", tags=["seed"], summary="Persons with their vehicles and profiles",
+    @api.post("/generate/bundle", tags=["classic"], summary="Persons with their vehicles and profiles",
               openapi_extra=body_doc, response_class=Response, responses=ERRORS,
               description='`{"metadata", "persons", "vehicles", "profiles", "record_count", "seed", '
-                          '"records_requested"}`; record_count counts the persons (the seed\'s bundle had none)')
+                          '"records_requested"}`; record_count counts the persons (the classic bundle had none)')
     def bundle(request: Request, _who: Caller, job: Job, _slot: Slot) -> Response:
         return generate_bundle(request.app.state.settings, job)
 

@@ -1,5 +1,5 @@
-"""The seed system's answers (``POST /generate/person|vehicle|profile|bundle`` and ``/healthz``'s plan), made
-from a seed dataset (insurance): the JSON bytes of an answer, the generation plan in words and the JSON
+"""The classic endpoints' answers (``POST /generate/person|vehicle|profile|bundle`` and ``/healthz``'s plan),
+made from a classic dataset (insurance): the JSON bytes of an answer, the generation plan in words and the JSON
 Schema of a row of each table.
 
 An answer generates only what it returns: a Frame of the table it answers computes the table's visible
@@ -38,15 +38,15 @@ class RowSchema(TypedDict):
 
 
 @lru_cache(maxsize=4)
-def seed_dataset(name: str) -> Dataset:
-    """The checked spec of a seed dataset, loaded once per process (a plan never changes it)."""
+def classic_dataset(name: str) -> Dataset:
+    """The checked spec of a classic dataset, loaded once per process (a plan never changes it)."""
     return generation.load(name)
 
 
-def seed_plan(name: str, records: int, seed: int | None, randomize: bool, tables: list[str]) -> Plan:
-    """The plan of ``records`` persons of the seed dataset ``name`` writing ``tables`` (``randomize``
+def classic_plan(name: str, records: int, seed: int | None, randomize: bool, tables: list[str]) -> Plan:
+    """The plan of ``records`` persons of the classic dataset ``name`` writing ``tables`` (``randomize``
     draws the seed)."""
-    return generation.plan(seed_dataset(name), seed=seed, randomize=randomize, rows={ROOT: records}, tables=tables)
+    return generation.plan(classic_dataset(name), seed=seed, randomize=randomize, rows={ROOT: records}, tables=tables)
 
 
 def _rows_json(table: pa.Table, renderer: JsonRenderer) -> bytes:
@@ -85,9 +85,9 @@ def answer_json(metadata: dict[str, object], tables: dict[str, pa.Table], tail: 
 
 
 def entity_answer(name: str, table: str, records: int, seed: int | None, randomize: bool) -> bytes:
-    """The first ``records`` rows of one table of the seed dataset ``name``, with the seed's metadata (a plan
-    of ``records`` persons has at least as many rows in each of the seed's tables)."""
-    plan = seed_plan(name, records, seed, randomize, [table])
+    """The first ``records`` rows of one table of the classic dataset ``name``, with the classic metadata
+    block (a plan of ``records`` persons has at least as many rows in each of the classic tables)."""
+    plan = classic_plan(name, records, seed, randomize, [table])
     rows = generation.preview(plan, table, records)
     return answer_json(snapshot_metadata(plan, {table: rows.num_rows}), {table: rows},
                        {"record_count": rows.num_rows, "seed": plan.seed, "records_requested": records})
@@ -95,7 +95,7 @@ def entity_answer(name: str, table: str, records: int, seed: int | None, randomi
 
 def bundle_answer(name: str, records: int, seed: int | None, randomize: bool) -> bytes:
     """``records`` persons, every vehicle they own and a profile each: one coherent extract."""
-    plan = seed_plan(name, records, seed, randomize, list(ENTITIES))
+    plan = classic_plan(name, records, seed, randomize, list(ENTITIES))
     tables = {t: generation.preview(plan, t, plan.rows[t]) for t in ENTITIES}
     return answer_json(snapshot_metadata(plan, {t: rows.num_rows for t, rows in tables.items()}), tables,
                        {"record_count": tables["persons"].num_rows, "seed": plan.seed, "records_requested": records})
@@ -103,10 +103,10 @@ def bundle_answer(name: str, records: int, seed: int | None, randomize: bool) ->
 
 @lru_cache(maxsize=8)
 def plan_steps(name: str, seed: int, records: int) -> tuple[str, ...]:
-    """The generation plan of the seed dataset ``name``, in words, read from its spec and its plan."""
+    """The generation plan of the classic dataset ``name``, in words, read from its spec and its plan."""
     from esdh.output.lineage import reads
 
-    plan = seed_plan(name, records, seed, False, list(ENTITIES))
+    plan = classic_plan(name, records, seed, False, list(ENTITIES))
     ds, spec = plan.dataset, plan.dataset.spec
     steps = [f"Dataset version: {SNAPSHOT_VERSION}", f"Target person records: {records}",
              f"Use deterministic seed {seed} for reproducibility: every value is a pure function of the seed, "

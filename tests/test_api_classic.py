@@ -1,6 +1,6 @@
-"""The seed's endpoints over real HTTP: /healthz and /generate/person|vehicle|profile|bundle.
+"""The classic endpoints over real HTTP: /healthz and /generate/person|vehicle|profile|bundle.
 
-Shapes as the seed answered them; strict input (every bad value is a 422 envelope, never a default or a
+Shapes as the classic system answered them; strict input (every bad value is a 422 envelope, never a default or a
 500); determinism (the reported seed replays the answer byte for byte); bundle coherence; and each endpoint
 generating only what it returns. That last promise is checked by spying on Frame._compute (the one place a
 column's values are made) while the server answers: an endpoint may compute the columns of its table and
@@ -369,3 +369,12 @@ def test_answers_match_the_schema_openapi_derives_from_the_spec(http: httpx.Clie
     ).iter_errors(answer)}
     assert problems == {(("persons", 2, "lob_type"), "enum"), (("persons", 1, "postal_code"), "pattern"),
                         (("persons", 0), "additionalProperties")}
+
+
+def test_the_old_setting_name_seed_dataset_still_works_with_a_warning() -> None:
+    assert ApiSettings().classic_dataset == "insurance"
+    with pytest.warns(DeprecationWarning, match="classic_dataset"):
+        settings = ApiSettings.model_validate({"seed_dataset": "retail"})
+    assert settings.classic_dataset == "retail"
+    with pytest.warns(DeprecationWarning):  # the new name wins when both are given
+        assert ApiSettings.model_validate({"seed_dataset": "retail", "classic_dataset": "x"}).classic_dataset == "x"

@@ -1,4 +1,4 @@
-"""Seed-003 folders (dataset.yaml, schema.yaml, evolution.yaml) load as ESDH datasets with real semantics."""
+"""Config folders (dataset.yaml, schema.yaml, evolution.yaml) load as ESDH datasets with real semantics."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from esdh import library
 from esdh.cli.main import cli
 from esdh.errors import SpecError
 from esdh.rng import derive_key
+from esdh.spec.config_folder import RULES, FolderSourceMap, load_config_folder, rule_for
 from esdh.spec.load import load_spec
-from esdh.spec.seed003 import RULES, FolderSourceMap, load_seed003_folder, rule_for
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "seed003"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "config_folders"
 FINANCE = FIXTURES / "finance_transactions"
 IOT = FIXTURES / "iot_sensor_readings"
 BROKEN = FIXTURES / "broken"
@@ -52,7 +52,7 @@ def finance(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_finance_folder_translates_to_a_spec_with_documented_defaults() -> None:
-    spec = load_seed003_folder(FINANCE)
+    spec = load_config_folder(FINANCE)
     assert spec["dataset"] == "finance_transactions"
     assert spec["seed"] == derive_key(0, "finance_transactions") % 2**31
     assert spec["as_of"] == dt.date(2026, 1, 1)
@@ -65,7 +65,7 @@ def test_finance_folder_translates_to_a_spec_with_documented_defaults() -> None:
     assert (columns["amount"]["min"], columns["amount"]["max"]) == (0.01, 10000)
     assert columns["is_fraud"] == {**columns["is_fraud"], "generator": "flag", "rate": 0.02}
     assert columns["merchant_category"]["null_rate"] == 0.25
-    assert load_seed003_folder(FINANCE) == spec  # deterministic
+    assert load_config_folder(FINANCE) == spec  # deterministic
 
 
 def test_finance_folder_generates_the_configured_data(finance) -> None:
@@ -80,7 +80,7 @@ def test_finance_folder_generates_the_configured_data(finance) -> None:
     ids = finance["transaction_id"].to_pylist()
     assert len(set(ids)) == rows
     timestamps = finance["timestamp"].to_pylist()
-    assert len(set(timestamps)) > rows * 0.9  # not the seed's 60 values
+    assert len(set(timestamps)) > rows * 0.9  # not the platform's 60 values
     assert min(timestamps) >= dt.datetime(2025, 1, 1) and max(timestamps) < dt.datetime(2026, 1, 2)
     accounts = set(finance["account_id"].to_pylist())
     assert 100 < len(accounts) <= rows // 10 and min(accounts) >= 100000  # many transactions per account
@@ -236,7 +236,7 @@ def test_legacy_list_form_schema_infers_types_from_names(tmp_path: Path) -> None
           - status: {type: string}
           - notes
         """, "missingness: {status: 0.1}\n")
-    spec = load_seed003_folder(folder)
+    spec = load_config_folder(folder)
     table = spec["tables"]["ecommerce_orders"]
     assert table["rows"] == 300  # rows is an alias of row_count
     assert table["primary_key"] == "order_id"
@@ -257,7 +257,7 @@ def test_fraud_rate_forms_and_precedence(tmp_path: Path) -> None:
     def rate(evolution: str) -> float:
         folder = write_folder(tmp_path / f"f{len(list(tmp_path.iterdir()))}", "name: t\nrow_count: 1000\n",
                               "columns: {id: {type: integer}, fraud: {type: boolean}}\n", evolution)
-        return load_seed003_folder(folder)["tables"]["t"]["columns"]["fraud"]["rate"]
+        return load_config_folder(folder)["tables"]["t"]["columns"]["fraud"]["rate"]
 
     assert rate("fraud_rate: 0.02\n") == 0.02
     assert rate("fraud: {rate: 0.05}\n") == 0.05
@@ -268,14 +268,14 @@ def test_fraud_rate_forms_and_precedence(tmp_path: Path) -> None:
 def test_seed_as_of_and_names_can_be_given(tmp_path: Path) -> None:
     folder = write_folder(tmp_path / "x", "name: My Sales-2025\nrow_count: 50\nseed: 7\nas_of: 2024-06-30\n",
                           "columns: {sale_id: {type: integer}, sale_date: {type: datetime}}\n")
-    spec = load_seed003_folder(folder)
+    spec = load_config_folder(folder)
     assert (spec["dataset"], spec["title"], spec["seed"], spec["as_of"]) == ("my_sales_2025", "My Sales-2025", 7,
                                                                               dt.date(2024, 6, 30))
     dates = library.table(folder, "my_sales_2025")["sale_date"].to_pylist()
     assert dt.datetime(2023, 6, 30) <= min(dates) and max(dates) < dt.datetime(2024, 7, 1)
 
 
-@pytest.mark.parametrize(("name", "seed_type", "generator"), [
+@pytest.mark.parametrize(("name", "folder_type", "generator"), [
     ("transaction_id", "integer", "uniform_int"),  # not the key when built outside a folder's context
     ("is_fraud", "boolean", "flag"),
     ("amount", "float", "amount"),
@@ -298,16 +298,16 @@ def test_seed_as_of_and_names_can_be_given(tmp_path: Path) -> None:
     ("mystery", "string", "pattern"),
     ("mystery", None, "pattern"),
 ])
-def test_rules_table_picks_a_generator_by_name_and_type(name: str, seed_type: str | None, generator: str) -> None:
-    from esdh.spec.seed003 import Col
+def test_rules_table_picks_a_generator_by_name_and_type(name: str, folder_type: str | None, generator: str) -> None:
+    from esdh.spec.config_folder import Col
 
-    rule = rule_for(name, seed_type)
-    built = rule.build(Col(name, seed_type or rule.types[0], None, None, 1000, False, 0.1, {}, frozenset()))
+    rule = rule_for(name, folder_type)
+    built = rule.build(Col(name, folder_type or rule.types[0], None, None, 1000, False, 0.1, {}, frozenset()))
     assert built["generator"] == generator
     assert RULES[-1].pattern == ".*"  # the fallbacks close the table
 
 
-def test_origins_point_later_problems_at_the_seed_files(tmp_path: Path) -> None:
+def test_origins_point_later_problems_at_the_folder_files(tmp_path: Path) -> None:
     source = FolderSourceMap(file="f", origins={("tables", "t", "columns", "a"): ("schema.yaml", 4, "columns.a")})
     problem = source.problem(("tables", "t", "columns", "a", "max"), "too small", "raise it")
     assert (problem.file, problem.line, problem.path) == ("schema.yaml", 4, "columns.a")
@@ -315,10 +315,10 @@ def test_origins_point_later_problems_at_the_seed_files(tmp_path: Path) -> None:
     assert source.problem(("dataset",), "x").file == "f"
 
 
-# ---- the 13 datasets the seed shipped --------------------------------------------------------------------
+# ---- the 13 datasets the platform shipped ----------------------------------------------------------------
 
 NN = False
-SEED_DATASETS = {  # name: (columns as (type, nullable, min, max), evolution); from the seeds report, table 2.2
+PLATFORM_DATASETS = {  # name: (columns as (type, nullable, min, max), evolution); from the "seeds" report, table 2.2
     "finance_transactions": ({"transaction_id": ("integer", NN), "account_id": ("integer", NN),
                               "amount": ("float", NN, 0.01, 10000), "timestamp": ("datetime", NN),
                               "is_fraud": ("boolean", NN), "merchant_category": ("string",)},
@@ -364,19 +364,19 @@ KEYS = {"finance_transactions": "transaction_id", "saas_events": "event_id", "ec
 
 
 def unpack(column: tuple) -> tuple[str, bool, float | None, float | None]:
-    """(type, nullable, min, max) of a column of SEED_DATASETS."""
-    seed_type, nullable, lo, hi = (*column, True, None, None)[:4] if len(column) == 1 else (*column, None, None)[:4]
-    return seed_type, nullable, lo, hi
+    """(type, nullable, min, max) of a column of PLATFORM_DATASETS."""
+    folder_type, nullable, lo, hi = (*column, True, None, None)[:4] if len(column) == 1 else (*column, None, None)[:4]
+    return folder_type, nullable, lo, hi
 
 
-def seed_folder(root: Path, name: str, rows: int, nullable_conflicts: bool = True) -> Path:
-    columns, evolution = SEED_DATASETS[name]
+def platform_folder(root: Path, name: str, rows: int, nullable_conflicts: bool = True) -> Path:
+    columns, evolution = PLATFORM_DATASETS[name]
     schema = {}
     for column, value in columns.items():
-        seed_type, nullable, lo, hi = unpack(value)
+        folder_type, nullable, lo, hi = unpack(value)
         if not nullable_conflicts and column in CONFLICTS.get(name, ()):
             nullable = True
-        spec = {"type": seed_type, "nullable": nullable}
+        spec = {"type": folder_type, "nullable": nullable}
         bounds = {k: v for k, v in (("min", lo), ("max", hi)) if v is not None}
         if bounds:
             spec["constraints"] = bounds
@@ -390,17 +390,17 @@ def seed_folder(root: Path, name: str, rows: int, nullable_conflicts: bool = Tru
     return folder
 
 
-@pytest.mark.parametrize("name", sorted(SEED_DATASETS))
-def test_every_seed_dataset_generates_valid_typed_data(name: str, tmp_path: Path) -> None:
-    """The seed's own validation failed 11 of its 13 datasets; here all pass their constraints and types."""
+@pytest.mark.parametrize("name", sorted(PLATFORM_DATASETS))
+def test_every_config_folder_dataset_generates_valid_typed_data(name: str, tmp_path: Path) -> None:
+    """The platform's own validation failed 11 of its 13 datasets; here all pass their constraints and types."""
     if name in CONFLICTS:
-        found = problems_of(seed_folder(tmp_path / "as_shipped", name, 400))
+        found = problems_of(platform_folder(tmp_path / "as_shipped", name, 400))
         assert {path.split(".")[-1] for _, _, path, _ in found} == CONFLICTS[name]
-    folder = seed_folder(tmp_path, name, 400, nullable_conflicts=False)
+    folder = platform_folder(tmp_path, name, 400, nullable_conflicts=False)
     result = library.generate(folder, tmp_path / "out")
     assert all(check.passed for check in result.checks)
     data = pq.read_table(result.tables[0].files["parquet"])
-    columns, evolution = SEED_DATASETS[name]
+    columns, evolution = PLATFORM_DATASETS[name]
     assert data.num_rows == 400
     assert data.column_names == [*columns, "synthetic_source"]
     expected = {"integer": "int64", "float": "double", "string": "string", "boolean": "bool",
@@ -419,7 +419,7 @@ def test_every_seed_dataset_generates_valid_typed_data(name: str, tmp_path: Path
 
 
 def test_delivery_follows_shipping(tmp_path: Path) -> None:
-    folder = seed_folder(tmp_path, "logistics_shipments", 500)
+    folder = platform_folder(tmp_path, "logistics_shipments", 500)
     data = library.table(folder, "logistics_shipments").to_pydict()
     pairs = [(s, d) for s, d in zip(data["ship_date"], data["delivery_date"], strict=True) if d is not None]
     assert len(pairs) == 460
@@ -454,11 +454,11 @@ def test_cli_reports_a_broken_folder_with_exit_code_2() -> None:
 def test_docs_show_the_real_output_for_the_broken_folder(monkeypatch: pytest.MonkeyPatch) -> None:
     root = Path(__file__).resolve().parent.parent
     text = (root / "docs" / "spec.md").read_text(encoding="utf-8")
-    section = text[text.index("\n## Seed-003 folders\n"):]
-    command = "$ esdh spec check tests/fixtures/seed003/broken\n"
+    section = text[text.index("\n## Config folders\n"):]
+    command = "$ esdh spec check tests/fixtures/config_folders/broken\n"
     shown = section[section.index(command) + len(command):].split("```", 1)[0]
     monkeypatch.chdir(root)
-    result = CliRunner().invoke(cli, ["spec", "check", "tests/fixtures/seed003/broken"])
+    result = CliRunner().invoke(cli, ["spec", "check", "tests/fixtures/config_folders/broken"])
     assert result.stderr == shown
 
 
@@ -472,7 +472,7 @@ def test_edge_cases_tiny_tables_datetime_bounds_and_fractional_integer_bounds(tm
           resolved_at: {type: datetime}
           qty: {type: integer, constraints: {min: 0.5, max: 3.5}}
         """, "fraud: {rate: 0.5}\n")
-    result = library.generate(folder, tmp_path / "out", rows={"tiny_events": 2000})  # the seed crashed below 10
+    result = library.generate(folder, tmp_path / "out", rows={"tiny_events": 2000})  # the platform crashed below 10
     assert all(check.passed for check in result.checks)
     data = pq.read_table(result.tables[0].files["parquet"]).to_pydict()
     assert data["event_id"][:3] == ["1", "2", "3"]

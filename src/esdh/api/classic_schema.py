@@ -1,8 +1,8 @@
-"""The JSON Schema of the /generate/* answers, derived from the seed dataset's spec.
+"""The JSON Schema of the /generate/* answers, derived from the classic dataset's spec.
 
 The answers are rendered as raw JSON bytes (so that they stay byte-equal to the snapshot's JSON), which
 leaves FastAPI nothing to document them from. Their schema is therefore built here around the rows'
-schema that :func:`esdh.library.seed.row_schemas` derives from what the spec declares: each written column
+schema that :func:`esdh.library.classic.row_schemas` derives from what the spec declares: each written column
 with the JSON type generation gives it, null allowed only where the column can hold one, and its enum,
 pattern, lengths and numeric range (declared, or implied by its generator). Schemathesis checks every
 answer against it, so a row that breaks its spec breaks the API's contract too.
@@ -15,7 +15,7 @@ from typing import Any
 
 METADATA_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "description": "the seed's metadata block: dataset version, generated_at (the spec's as-of date), record "
+    "description": "the classic metadata block: dataset version, generated_at (the spec's as-of date), record "
                    "counts per entity, the seed and the synthetic marker",
     "required": ["dataset_version", "generated_at", "seed", "synthetic_source"],
     "properties": {"dataset_version": {"type": "string"}, "generated_at": {"type": "string"},
