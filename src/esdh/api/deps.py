@@ -15,7 +15,8 @@ api_key_header = APIKeyHeader(name=HEADER, auto_error=False, description="requir
 
 
 def settings(request: Request) -> ApiSettings:
-    return request.app.state.settings
+    settings: ApiSettings = request.app.state.settings
+    return settings
 
 
 def caller(request: Request, _key: str | None = Depends(api_key_header)) -> str:

@@ -75,7 +75,7 @@ ENGINE_OPTIONS = [
 ]
 
 
-def with_options(options: list) -> Callable[[F], F]:
+def with_options(options: list[Callable[[F], F]]) -> Callable[[F], F]:
     """Apply a shared list of click options (in the order listed)."""
     def apply(function: F) -> F:
         for option in reversed(options):

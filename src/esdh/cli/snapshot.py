@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ class Greedy(click.Option):
                 continue
             original = option.process
 
-            def process(value: str, state: object, original=original) -> None:
+            def process(value: str, state: object, original: Callable[[str, object], None] = original) -> None:
                 words = [value]
                 rest = state.rargs  # type: ignore[attr-defined]
                 while rest and not rest[0].startswith("-"):

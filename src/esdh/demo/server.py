@@ -31,7 +31,8 @@ def free_port(host: str = "127.0.0.1") -> int:
     """A port the OS says is free now (bind port 0)."""
     with socket.socket() as sock:
         sock.bind((host, 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def port_taken(host: str, port: int) -> bool:

@@ -52,7 +52,7 @@ def _first_difference(api: list[dict[str, Any]], local: list[dict[str, Any]]) ->
     return "equal"
 
 
-def check_determinism(url: str, key: str | None, dataset: str, records: int, seed: int) -> tuple[Check, dict]:
+def check_determinism(url: str, key: str | None, dataset: str, records: int, seed: int) -> tuple[Check, dict[str, Any]]:
     """POST /generate/bundle for ``seed`` and compare each entity with the library's in-process rows."""
     answer = call_ok("POST", f"{url}/generate/bundle", {"records": records, "seed": seed, "randomize": False}, key)
     local = library_bundle(dataset, records, seed)
