@@ -1,24 +1,29 @@
 """Governed runs, validation, drift and verification: the library's entry points over esdh.runs and
-esdh.quality. Heavy modules (DuckDB queries, SciPy's tests) load on first use, so importing the library
-stays cheap for callers that only generate."""
+esdh.quality."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict, cast
+from typing import Any, TypedDict, cast
 
+from esdh.errors import UsageError
+from esdh.library.generated_run import run_generated
 from esdh.library.generation import SpecSource, load, plan
+from esdh.library.ingestion import ingest as ingest_data
+from esdh.output.folder import MANIFEST
 from esdh.output.tables import Progress
 from esdh.plan.planner import Plan
+from esdh.quality.drift import DriftReport, Thresholds, compare_folders
+from esdh.quality.validate import ValidationReport, validate_data
+from esdh.quality.validate.report_html import render_validation_html
+from esdh.runs.compare import diff_runs
 from esdh.runs.registry import Registry, RunRecord
+from esdh.runs.retention import prune as prune_runs
 from esdh.runs.run import RunOutcome, dataset_version_of
 from esdh.runs.verify import Verification, verify_run
-
-if TYPE_CHECKING:
-    from esdh.quality.drift import DriftReport, Thresholds
-    from esdh.quality.validate import ValidationReport
 
 ThresholdValues = Mapping[str, object]  # drift threshold name -> value, e.g. {"psi_fail": 0.3}
 
@@ -37,8 +42,6 @@ def run(source: SpecSource | Plan, registry: str | Path | Registry = "runs", *, 
     """Generate ``source`` (a spec, a built-in name or a Plan) as an immutable, registered run
     ``<registry>/<dataset>/<version>/`` with its validation report and a drift report against the previous
     run (``version`` defaults to the spec's; ``1.1.0+2`` is another run of dataset version 1.1.0)."""
-    from esdh.library.generated_run import run_generated
-
     return run_generated(source, registry, version=version, formats=formats, engine=engine, workers=workers,
                          cluster=cluster, part_rows=part_rows, resume=resume, thresholds=_thresholds(thresholds),
                          progress=progress, command=command, **plan_options)
@@ -48,8 +51,6 @@ def ingest(data: str | Path, registry: str | Path | Registry = "runs", *, datase
            spec: SpecSource | None = None, version: str | None = None,
            thresholds: ThresholdValues | Thresholds | None = None) -> RunOutcome:
     """Register external CSV or Parquet data as a run of ``dataset`` (validated against ``spec``)."""
-    from esdh.library.ingestion import ingest as ingest_data
-
     return ingest_data(data, registry, dataset=dataset, spec=spec, version=version,
                        thresholds=_thresholds(thresholds))
 
@@ -58,23 +59,17 @@ def validate(data: str | Path, spec: SpecSource, *, version: str | None = None,
              tables: list[str] | None = None) -> ValidationReport:
     """Check data (a folder of CSV/Parquet/NDJSON files, an ESDH output or one file) against a spec
     (``.ok``, ``.as_dict()``, ``.write(folder)``)."""
-    from esdh.quality.validate import validate_data
-
     return validate_data(Path(data), load(spec, version), tables=tables)
 
 
 def validation_html(report: Mapping[str, object]) -> str:
     """A validation report (:meth:`ValidationReport.as_dict`) as a self-contained HTML page."""
-    from esdh.quality.validate.report_html import render_validation_html
-
     return render_validation_html(dict(report))
 
 
 def compare(current: str | Path, reference: str | Path,
             thresholds: ThresholdValues | Thresholds | None = None) -> DriftReport:
     """Drift of the output folder ``current`` against ``reference``."""
-    from esdh.quality.drift import compare_folders
-
     return compare_folders(Path(current), Path(reference), _thresholds(thresholds))
 
 
@@ -92,10 +87,6 @@ def registry(root: str | Path = "runs") -> Registry:
 def manifest(folder: str | Path) -> dict[str, object] | None:
     """The manifest (datapackage.json) of an output folder or a run's folder; None when it is missing or is
     not a JSON object."""
-    import json
-
-    from esdh.output.folder import MANIFEST
-
     try:
         found = json.loads((Path(folder) / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -111,8 +102,6 @@ def prune(dataset: str, keep: int, registry: str | Path | Registry = "runs", *,
           dry_run: bool = False) -> list[RunRecord]:
     """Remove ``dataset``'s runs older than its newest ``keep`` (never the latest, never one being
     written); the runs removed (with ``dry_run``: that would be)."""
-    from esdh.runs.retention import prune as prune_runs
-
     return prune_runs(_registry(registry), dataset, keep, dry_run=dry_run)
 
 
@@ -156,8 +145,6 @@ class RunDiff(TypedDict):
 def diff(dataset: str, old: str, new: str | None = None, registry: str | Path | Registry = "runs") -> RunDiff:
     """What changed between runs ``old`` and ``new`` (default: the latest) of ``dataset``: a unified diff of
     the specs, row counts per table, and the files whose checksums differ, appeared or disappeared."""
-    from esdh.runs.compare import diff_runs
-
     runs = _registry(registry)
     newer = runs.get(dataset, new) if new else runs.latest(dataset)
     return cast(RunDiff, diff_runs(runs.get(dataset, old), newer))
@@ -178,9 +165,6 @@ def report(run: str | Path, registry: str | Path | Registry = "runs", *, against
     """Drift of the registered run ``run`` (``DATASET/VERSION`` or ``DATASET``) against version ``against``
     (default: the run registered before it), written as drift.json and drift.html into ``out`` (default:
     ``<registry>/<dataset>/.reports/<version>-vs-<against>``)."""
-    from esdh.errors import UsageError
-    from esdh.quality.drift import compare_folders
-
     runs = _registry(registry)
     record = runs.resolve(run)
     reference = runs.get(record.dataset, against) if against else runs.previous(record)
@@ -198,6 +182,4 @@ def _thresholds(values: ThresholdValues | Thresholds | None) -> Thresholds | Non
     """Drift thresholds from a mapping of overrides (every unknown name and bad value reported at once)."""
     if not values:
         return None
-    from esdh.quality.drift import Thresholds
-
     return values if isinstance(values, Thresholds) else Thresholds.from_mapping(values)

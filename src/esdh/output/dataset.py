@@ -13,8 +13,10 @@ from esdh.engine.recipe import Recipe
 from esdh.errors import UsageError
 from esdh.logs import event
 from esdh.output.datapackage import WrittenTable, build_manifest, write_manifest
+from esdh.output.dictionary import write_schema_metadata
 from esdh.output.folder import MANIFEST
 from esdh.output.formats import FORMATS
+from esdh.output.lineage import LineageRecorder
 from esdh.output.storage import Store, is_url
 from esdh.output.tables import Progress, write_tables
 from esdh.output.target_folder import FolderTarget
@@ -45,7 +47,7 @@ class Result:
         return [p.path for t in self.tables for files in t.parts.values() for p in files]
 
 
-def run_key(plan: Plan, formats: list[str], check: bool, part_rows: int | None) -> dict[str, Any]:
+def resume_key(plan: Plan, formats: list[str], check: bool, part_rows: int | None) -> dict[str, Any]:
     """What must match for an interrupted generation to be resumed."""
     recipe = Recipe.of(plan)
     return {"spec_hash": recipe.spec_hash, "seed": recipe.seed, "chunk_size": recipe.chunk_size,
@@ -58,18 +60,15 @@ def generate_to_folder(plan: Plan, out: Path | str, formats: list[str], progress
                        part_rows: int | None = DEFAULT_PART_ROWS, resume: bool = False,
                        storage_options: dict[str, Any] | None = None) -> Result:
     """Generate the plan's tables into ``out`` (written aside, published atomically). With ``check``,
-    the output is checked against the spec and not published if any check fails. ``resume`` continues
-    an interrupted generation of the same plan and options into the same folder. ``out`` may be an object store
+    the output is checked against the spec and not published if any check fails. ``resume`` continues an
+    interrupted generation of the same plan and options into the same folder. ``out`` may be an object store
     URL (``s3://bucket/prefix``, opened with ``storage_options``): see :mod:`esdh.output.target_store`."""
-    from esdh.output.dictionary import write_schema_metadata
-    from esdh.output.lineage import LineageRecorder
-
     formats = check_formats(formats)
     part_rows = part_rows_option(part_rows)
     name = plan.dataset.spec.dataset.lower()
     store = destination_store(out, storage_options)
     lineage = LineageRecorder(plan, formats, store.url if store else Path(out).resolve())  # load_spec, plan, START
-    key = run_key(plan, formats, check, part_rows)
+    key = resume_key(plan, formats, check, part_rows)
     event("generate.started", dataset=plan.dataset.spec.dataset, version=plan.dataset.spec.version, seed=plan.seed,
           rows=sum(plan.rows[t] for t in plan.tables), formats=formats, engine=type(engine or LocalEngine()).__name__,
           out=str(out))
