@@ -59,3 +59,15 @@ def test_api_examples_run_as_written(tmp_path: Path) -> None:
     assert json.loads(outputs[0])["status"] == "ok"
     assert json.loads(outputs[1])["record_count"] == 3
     assert pq.read_table(tmp_path / "persons.parquet").num_rows == 100_000
+
+
+def test_the_readme_python_example_runs_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's Python block, in a scratch folder: the package's own names do what it says."""
+    readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```python\n(.*?)```", readme, re.DOTALL).group(1)
+    monkeypatch.chdir(tmp_path)
+    scope: dict[str, object] = {}
+    exec(compile(block, "README.md", "exec"), scope)
+    assert (tmp_path / "out" / "insurance" / "datapackage.json").is_file()
+    persons = scope["persons"]
+    assert persons.num_rows == 5 and "person_id" in persons.column_names  # type: ignore[attr-defined]
