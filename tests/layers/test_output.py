@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from esdh.errors import OutputError, UsageError
-from esdh.output.folder import MANIFEST, publish
+from esdh.output.folder import MANIFEST, publish, publish_new, write_text
 from esdh.output.journal import JOURNAL
 from esdh.output.layout import part_path
 from esdh.output.partition import PartResult
@@ -140,3 +140,21 @@ def test_publish_replaces_an_earlier_output_and_restores_it_if_the_swap_fails(tm
     (new / "v").write_text("2")
     publish(new, old)
     assert (old / "v").read_text() == "2" and sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_text_file_is_written_whole_or_not_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    report = tmp_path / "drift.json"
+    write_text(report, "old")
+    monkeypatch.setattr("esdh.output.folder.os.replace", lambda *_: (_ for _ in ()).throw(OSError("disk full")))
+    with pytest.raises(OSError, match="disk full"):
+        write_text(report, "new")
+    assert report.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["drift.json"]
+
+
+def test_a_run_folder_is_never_published_over_another(tmp_path: Path) -> None:
+    staging, final = tmp_path / ".staged", tmp_path / "1.0.0"
+    staging.mkdir()
+    final.mkdir()  # empty: a plain rename would silently take its place
+    with pytest.raises(OutputError, match="appeared while it was written"):
+        publish_new(staging, final)
+    assert staging.is_dir() and not any(final.iterdir())

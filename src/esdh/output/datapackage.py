@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from esdh.checks.implied import effective_check
 from esdh.output.checksum import sha256_file
+from esdh.output.folder import write_text
 from esdh.plan.planner import Plan
 from esdh.spec.compile import Dataset, TableModel
 from esdh.version import __version__
@@ -215,4 +216,4 @@ def read_manifest(folder: Path, error: type[Exception] | None = None) -> dict[st
 
 
 def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
-    path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_text(path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")

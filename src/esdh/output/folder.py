@@ -76,3 +76,21 @@ def publish(staging: Path, destination: Path, token: str | None = None) -> None:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     shutil.rmtree(retired, ignore_errors=True)
+
+
+def publish_new(staging: Path, destination: Path) -> None:
+    """Rename a finished staging folder to ``destination``, which must not exist (a run is never replaced)."""
+    if destination.exists():
+        raise OutputError(f"{destination} appeared while it was written; what was written is kept in {staging}")
+    os.rename(staging, destination)
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a file whole or not at all: into a temporary sibling, then renamed over ``path``."""
+    temporary = path.with_name(f".{path.name}.esdh-{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

@@ -35,7 +35,7 @@ from esdh.errors import OutputError, UsageError
 from esdh.logs import event
 from esdh.output.checksum import sha256_file
 from esdh.output.datapackage import file_resource, write_manifest
-from esdh.output.folder import MANIFEST
+from esdh.output.folder import MANIFEST, publish_new, write_text
 from esdh.output.lineage import EVENTS
 from esdh.runs.registry import Registry, RunRecord
 from esdh.version import __version__
@@ -219,16 +219,14 @@ class RunWriter:
         if events_file is not None and events_file.exists():
             os.replace(events_file, self.meta / EVENTS)
         make_read_only(self.staging)
-        if self.final.exists():  # the registry reservation makes this a folder someone put there by hand
-            raise OutputError(f"{self.final} appeared while the run was written; the run is kept in {self.staging}")
-        os.rename(self.staging, self.final)
+        publish_new(self.staging, self.final)  # the registry's reservation: only a hand-made folder can be there
         finished = now()
         metadata = {"run_id": self.run_id, "dataset": self.dataset, "version": self.version, "source": self.source,
                     "started_at": self.started, "finished_at": finished, "host": socket.gethostname(),
                     "pid": os.getpid(), "user": _user(), "command": self.command, "esdh_version": __version__,
                     "versions": manifest.get("esdh", {}).get("versions", {}), "folder": str(self.final),
                     "manifest_sha256": sha256_file(self.final / MANIFEST), **fields}
-        (self.meta / RUN_METADATA).write_text(json.dumps(metadata, indent=2, default=str) + "\n", encoding="utf-8")
+        write_text(self.meta / RUN_METADATA, json.dumps(metadata, indent=2, default=str) + "\n")
         self.record = self.registry.complete(self.record, finished_at=finished, files=files,
                                              manifest_sha256=metadata["manifest_sha256"], **fields)
         event("run.published", dataset=self.dataset, version=self.version, folder=str(self.final),

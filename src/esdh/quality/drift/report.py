@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from esdh.output.folder import write_text
 from esdh.quality.drift.report_html import render_drift_html
 from esdh.quality.drift.thresholds import VERDICTS, Thresholds, worst
 
@@ -47,6 +48,6 @@ class DriftReport:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         json_path, html_path = folder / f"{prefix}.json", folder / f"{prefix}.html"
-        json_path.write_text(self.to_json(), encoding="utf-8")
-        html_path.write_text(render_drift_html(self.as_dict()), encoding="utf-8")
+        write_text(json_path, self.to_json())
+        write_text(html_path, render_drift_html(self.as_dict()))
         return [json_path, html_path]

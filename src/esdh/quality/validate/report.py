@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from esdh.checks.results import CheckResult
+from esdh.output.folder import write_text
 from esdh.quality.validate.report_html import render_validation_html
 from esdh.spec.compile import Dataset
 
@@ -82,6 +83,6 @@ class ValidationReport:
         folder.mkdir(parents=True, exist_ok=True)
         report = self.as_dict()
         json_path, html_path = folder / f"{prefix}.json", folder / f"{prefix}.html"
-        json_path.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
-        html_path.write_text(render_validation_html(report), encoding="utf-8")
+        write_text(json_path, json.dumps(report, indent=2, default=str) + "\n")
+        write_text(html_path, render_validation_html(report))
         return [json_path, html_path]
