@@ -151,7 +151,11 @@ def walk(folder: Path, problems: list[str], label: str = "") -> tuple[set[str], 
             continue
         for entry in entries:
             name = f"{relative}/{entry.name}" if relative else entry.name
-            mode = entry.stat(follow_symlinks=False).st_mode
+            try:
+                mode = entry.stat(follow_symlinks=False).st_mode
+            except OSError as exc:  # gone since it was listed, or unreadable
+                problems.append(f"unreadable: {label}{name} ({exc.strerror or exc})")
+                continue
             if stat.S_ISLNK(mode):
                 refused.add(name)
                 problems.append(f"link: {label}{name} (a symbolic link; not followed)")
