@@ -220,19 +220,20 @@ def test_a_registry_of_schema_1_is_migrated_on_open_and_keeps_its_runs(tmp_path:
     run = registry.get("shop", "1.0.0+2")
     assert run.dataset_version == "1.0.0" and run.seed == 7 and run.row_counts == {"t": 3}
     columns, version = _schema_of(tmp_path)
-    assert "dataset_version" in columns and "spec_version" not in columns and version == "2"
+    assert "dataset_version" in columns and "spec_version" not in columns and version == "3"
+    assert {"meta_files", "record_sha256"} <= columns and run.meta_files is None and run.record_sha256 is None
     registry.complete(registry.reserve("shop", "1.1.0", "generated", dataset_version="1.1.0"))  # writes work
     assert registry.get("shop", "1.1.0").dataset_version == "1.1.0"
     assert Registry(tmp_path).latest("shop").version == "1.1.0"  # opening it again changes nothing
-    assert _schema_of(tmp_path) == (columns, "2")
+    assert _schema_of(tmp_path) == (columns, "3")
 
 
 def test_a_new_registry_records_its_schema_and_a_newer_one_is_refused(tmp_path: Path):
     Registry(tmp_path).reserve("shop", "1.0.0", "generated")
     columns, version = _schema_of(tmp_path)
-    assert "dataset_version" in columns and "spec_version" not in columns and version == "2"
+    assert "dataset_version" in columns and "spec_version" not in columns and version == "3"
     with sqlite3.connect(tmp_path / "registry.sqlite") as con:
-        con.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+        con.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
     with pytest.raises(OutputError, match="newer ESDH"):
         Registry(tmp_path).runs()
 

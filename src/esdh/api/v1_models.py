@@ -143,6 +143,10 @@ class Verification(_Open):
     missing: list[str]
     changed: list[dict[str, Any]]
     extra: list[str]
+    problems: list[str] = Field(default_factory=list, description="findings other than a missing, changed or "
+                                "extra file, one line each: a malformed manifest, a link, a special file, an "
+                                "unsafe path, a registry row that disagrees with the run")
+    manifest_sha256: str | None = Field(default=None, description="the sha256 of the manifest read")
 
 
 # -- validation -----------------------------------------------------------------------------------------

@@ -72,7 +72,8 @@ def generate(dataset: str, out: str, seed: int | None, randomize: bool, scale: f
     for table in result.tables:
         names = ", ".join(_files_text(path, table.parts[fmt]) for fmt, path in table.files.items())
         click.echo(f"  {table.name}: {table.rows:,} rows ({names})")
-    click.echo(f"  manifest: {str(result.folder).rstrip('/')}/datapackage.json")
+    digest = library.manifest_digest(result.folder)
+    click.echo(f"  manifest: {str(result.folder).rstrip('/')}/datapackage.json" + (f" ({digest})" if digest else ""))
     if result.checks:
         click.echo(f"checks: {len(result.checks)} passed")
 
@@ -141,11 +142,14 @@ def spec_schema() -> None:
 @cli.command()
 @click.argument("run")
 @REGISTRY_OPTION
+@click.option("--digest", metavar="sha256:HEX",
+              help="the manifest's sha256 as esdh generate printed it: a manifest with another is a finding")
 @click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
-def verify(run: str, registry: Path, as_json: bool) -> None:
+def verify(run: str, registry: Path, digest: str | None, as_json: bool) -> None:
     """Recompute every checksum of RUN (an output folder, or DATASET/VERSION of the registry); report
-    missing, changed and extra files, and a changed manifest of a registered run (exit 1)."""
-    report = library.verify(run, registry)
+    missing, changed and extra files and folders, links, special files, unsafe paths, a malformed manifest,
+    and a registered run that disagrees with its registry row (exit 1)."""
+    report = library.verify(run, registry, digest=digest)
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))
     else:
@@ -156,7 +160,9 @@ def verify(run: str, registry: Path, as_json: bool) -> None:
                        f"{change['found_sha256']} found; {change['found_bytes']:,} bytes)")
         for path in report.extra:
             click.echo(f"extra: {path} (not in the manifest)")
-        problems = len(report.missing) + len(report.changed) + len(report.extra)
+        for problem in report.problems:
+            click.echo(problem)
+        problems = len(report.missing) + len(report.changed) + len(report.extra) + len(report.problems)
         click.echo(f"ok: {report.checked} files verified in {report.folder}" if report.ok
                    else f"FAILED: {problems} problem(s) in {report.folder}")
     if not report.ok:

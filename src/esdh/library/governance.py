@@ -3,6 +3,7 @@ esdh.quality."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from esdh.runs.compare import diff_runs
 from esdh.runs.registry import Registry, RunRecord
 from esdh.runs.retention import prune as prune_runs
 from esdh.runs.run import RunOutcome, dataset_version_of
-from esdh.runs.verify import Verification, verify_run
+from esdh.runs.verify import Verification, read_regular, verify_run
 
 ThresholdValues = Mapping[str, object]  # drift threshold name -> value, e.g. {"psi_fail": 0.3}
 
@@ -73,10 +74,22 @@ def compare(current: str | Path, reference: str | Path,
     return compare_folders(Path(current), Path(reference), _thresholds(thresholds))
 
 
-def verify(run: str | Path, registry: str | Path = "runs") -> Verification:
+def verify(run: str | Path, registry: str | Path = "runs", *, digest: str | None = None) -> Verification:
     """Recompute every checksum of an output folder or a registered run (``DATASET/VERSION``, ``DATASET``
-    for its latest); a registered run's manifest is also checked against the registry."""
-    return verify_run(run, registry)
+    for its latest); a registered run is also checked against its registry row. ``digest``
+    (``sha256:<hex>``, as :func:`manifest_digest` gave it): the manifest must have this sha256."""
+    return verify_run(run, registry, digest)
+
+
+def manifest_digest(folder: str | Path) -> str | None:
+    """``sha256:<hex>`` of an output folder's manifest, to keep apart from the output and give to
+    :func:`verify` later; None for an object-store URL or a folder without a readable manifest."""
+    if "://" in str(folder):
+        return None
+    try:
+        return "sha256:" + hashlib.sha256(read_regular(Path(folder) / MANIFEST)).hexdigest()
+    except OSError:
+        return None
 
 
 def registry(root: str | Path = "runs") -> Registry:

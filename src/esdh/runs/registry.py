@@ -9,6 +9,7 @@ never removes a run that is still being written.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -24,7 +25,10 @@ from esdh.errors import OutputError, UsageError
 from esdh.processes import pid_alive
 
 DATABASE = "registry.sqlite"
-SCHEMA_VERSION = 2  # 2: the column spec_version is named dataset_version (it holds the spec's version:)
+META = ".meta"  # <root>/<dataset>/.meta/<version>/: a run's metadata, beside its folder
+RUN_METADATA = "run.json"
+SCHEMA_VERSION = 3  # 2: the column spec_version is named dataset_version (it holds the spec's version:)
+# 3: meta_files (sha256 of run.json and the lineage events in .meta/<version>/) and record_sha256 (of the row)
 BUSY_TIMEOUT_S = 60.0
 
 SCHEMA = """
@@ -42,6 +46,8 @@ CREATE TABLE IF NOT EXISTS runs (
     row_counts    TEXT NOT NULL DEFAULT '{}',
     files         TEXT NOT NULL DEFAULT '{}',
     manifest_sha256 TEXT,
+    meta_files    TEXT,
+    record_sha256 TEXT,
     validation    TEXT,
     drift         TEXT,
     against       TEXT,
@@ -58,7 +64,10 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
-JSON_FIELDS = ("row_counts", "files", "spec")
+JSON_FIELDS = ("row_counts", "files", "spec", "meta_files")
+# what record_sha256 covers: the fields verify checks a run against (not the status, times or reports)
+RECORDED = ("dataset", "version", "source", "folder", "row_counts", "files", "manifest_sha256", "meta_files")
+ADDED_IN_3 = ("meta_files", "record_sha256")
 
 
 @dataclass
@@ -78,6 +87,8 @@ class RunRecord:
     row_counts: dict[str, int] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
     manifest_sha256: str | None = None
+    meta_files: dict[str, str] | None = None  # schema 3: sha256 of the files in .meta/<version>/
+    record_sha256: str | None = None  # schema 3: sha256 of the RECORDED fields, see record_digest
     validation: str | None = None
     drift: str | None = None
     against: str | None = None
@@ -101,6 +112,13 @@ class RunRecord:
         return self.status == "writing"
 
 
+def record_digest(values: dict[str, Any]) -> str:
+    """The sha256 of a row's RECORDED fields as canonical JSON: a row whose checksums or row counts were
+    edited by hand no longer matches it (one rewritten together with its digest does: see docs/governance.md)."""
+    document = json.dumps({name: values.get(name) for name in RECORDED}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(document.encode("utf-8")).hexdigest()
+
+
 def _process_alive(host: str | None, pid: int | None) -> bool:
     """Whether the writer that reserved a run may still be at work (a writer on another host is assumed
     to be: its pid means nothing here)."""
@@ -118,7 +136,12 @@ class Registry:
 
     def _connect(self) -> sqlite3.Connection:
         self.root.mkdir(parents=True, exist_ok=True)
-        con = sqlite_store.connect(self.path, self._prepare, timeout_s=BUSY_TIMEOUT_S)
+        try:
+            con = sqlite_store.connect(self.path, self._prepare, timeout_s=BUSY_TIMEOUT_S)
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError):  # locked, busy, unreadable: not a judgement of the file
+                raise
+            raise OutputError(f"malformed registry: {self.path} is not an ESDH registry ({exc})") from None
         con.row_factory = sqlite3.Row
         return con
 
@@ -135,13 +158,17 @@ class Registry:
     @staticmethod
     def _migrate(con: sqlite3.Connection) -> None:
         """Bring a registry of an older schema to this one, in one transaction (a process that opens it at the
-        same time waits, then finds it done): schema 1 named the column ``dataset_version`` ``spec_version``.
-        A registry without a recorded schema (a new one) gets this version."""
+        same time waits, then finds it done): schema 1 named the column ``dataset_version`` ``spec_version``;
+        schema 3 added ``meta_files`` and ``record_sha256`` (empty in the rows of older runs). A registry
+        without a recorded schema (a new one) gets this version."""
         con.execute("BEGIN IMMEDIATE")  # outside the try: a BEGIN that fails opened nothing to roll back
         try:
             columns = {row[1] for row in con.execute("PRAGMA table_info(runs)")}
             if "spec_version" in columns and "dataset_version" not in columns:
                 con.execute("ALTER TABLE runs RENAME COLUMN spec_version TO dataset_version")
+            for name in ADDED_IN_3:
+                if name not in columns:
+                    con.execute(f"ALTER TABLE runs ADD COLUMN {name} TEXT")
             con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             con.execute("COMMIT")
         except BaseException:
@@ -172,6 +199,10 @@ class Registry:
 
     def folder_of(self, record: RunRecord) -> Path:
         return self.root / record.folder
+
+    def meta_of(self, record: RunRecord) -> Path:
+        """The folder of the run's metadata (run.json, the lineage events)."""
+        return self.root / record.dataset / META / record.version
 
     # -- writing -------------------------------------------------------------------------------------
 

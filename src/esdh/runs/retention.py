@@ -14,8 +14,8 @@ import shutil
 from esdh.errors import UsageError
 from esdh.logs import event
 from esdh.retention import all_but_newest
-from esdh.runs.registry import Registry, RunRecord
-from esdh.runs.run import META, remove_run_folder
+from esdh.runs.registry import META, Registry, RunRecord
+from esdh.runs.run import remove_run_folder
 
 
 def prune(registry: Registry, dataset: str, keep: int, dry_run: bool = False) -> list[RunRecord]:

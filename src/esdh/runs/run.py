@@ -37,12 +37,11 @@ from esdh.output.checksum import sha256_file
 from esdh.output.datapackage import file_resource, write_manifest
 from esdh.output.folder import MANIFEST, publish_new, write_text
 from esdh.output.lineage import EVENTS
-from esdh.runs.registry import Registry, RunRecord
+from esdh.runs.registry import META, RUN_METADATA, Registry, RunRecord, record_digest
+from esdh.runs.verify import listed_files
 from esdh.version import __version__
 
 REPORTS = "reports"
-META = ".meta"
-RUN_METADATA = "run.json"
 VERSION_PATTERN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]*(\+[0-9A-Za-z._-]+)?$")
 DATASET_PATTERN = re.compile(r"^[a-z_][a-z0-9_-]*$")
 
@@ -212,8 +211,6 @@ class RunWriter:
         """Make the staged run read-only, rename it into place and register it as complete."""
         assert self.record is not None
         manifest = json.loads((self.staging / MANIFEST).read_text(encoding="utf-8"))
-        from esdh.runs.verify import listed_files
-
         files = {path: digest for path, (_, digest) in sorted(listed_files(manifest).items())}
         self.meta.mkdir(parents=True, exist_ok=True)
         if events_file is not None and events_file.exists():
@@ -227,8 +224,13 @@ class RunWriter:
                     "versions": manifest.get("esdh", {}).get("versions", {}), "folder": str(self.final),
                     "manifest_sha256": sha256_file(self.final / MANIFEST), **fields}
         write_text(self.meta / RUN_METADATA, json.dumps(metadata, indent=2, default=str) + "\n")
+        meta_files = {path.name: sha256_file(path) for path in sorted(self.meta.iterdir()) if path.is_file()}
+        recorded = {"dataset": self.dataset, "version": self.version, "source": self.source,
+                    "folder": self.record.folder, "files": files, "manifest_sha256": metadata["manifest_sha256"],
+                    "meta_files": meta_files, **fields}
         self.record = self.registry.complete(self.record, finished_at=finished, files=files,
-                                             manifest_sha256=metadata["manifest_sha256"], **fields)
+                                             manifest_sha256=metadata["manifest_sha256"], meta_files=meta_files,
+                                             record_sha256=record_digest(recorded), **fields)
         event("run.published", dataset=self.dataset, version=self.version, folder=str(self.final),
               files=len(files))
         return RunOutcome(self.record, self.final, None, None, metadata)
