@@ -204,7 +204,7 @@ def test_bad_values_in_every_place_are_reported(tmp_path: Path) -> None:
         ("dataset.yaml", 4, "seed"): "seed must be a whole number >= 0 (got -1)",
         ("dataset.yaml", 5, "as_of"): "as_of must be a date YYYY-MM-DD (got 'soon')",
         # the duplicate column is a YAML error, reported on its own for schema.yaml
-        ("schema.yaml", 4, "columns.n"): "duplicate key 'n'",
+        ("schema.yaml", 5, "columns.n"): "duplicate key 'n' (also on line 4)",
         ("evolution.yaml", 1, "weekly_changes[0].fraud_rate"): "fraud_rate must be a number in [0, 1] (got -0.1)",
         ("evolution.yaml", 2, "missingness"): "missingness must be a mapping column -> ratio",
     }

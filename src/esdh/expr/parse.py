@@ -9,8 +9,11 @@ accepted, so attribute access, subscripts, lambdas and comprehensions are reject
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
+from esdh import limits
 from esdh.expr.errors import ExpressionError
 from esdh.expr.functions import FUNCTIONS, Function
 
@@ -22,17 +25,55 @@ class Node:
     args: tuple[Node, ...] = ()
 
 
+T = TypeVar("T")
+
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%"}
 _CMPOPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 
 
 def parse(text: str) -> Node:
-    """Parse and check an expression; raises ExpressionError with a readable reason."""
+    """Parse and check an expression; raises ExpressionError with a readable reason.
+
+    Its length and nesting are bounded (:mod:`esdh.limits`): Python's parser, this conversion and the
+    evaluation all recurse, so a deep expression is refused here rather than as a RecursionError later.
+    """
+    if not isinstance(text, str):
+        raise ExpressionError(f"an expression must be text, not {type(text).__name__}")
+    if len(text) > limits.EXPRESSION_CHARS.value:
+        raise ExpressionError(f"the expression is {len(text):,} characters long; "
+                              f"{limits.EXPRESSION_CHARS.exceeded()}; {limits.EXPRESSION_CHARS.hint()}")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
-        raise ExpressionError(f"cannot parse expression {text!r}: {exc.msg}") from None
-    return _convert(tree.body, FUNCTIONS)
+        shown = text if len(text) <= 80 else text[:77] + "..."
+        raise ExpressionError(f"cannot parse expression {shown!r}: {exc.msg}") from None
+    except (RecursionError, MemoryError):
+        raise _too_deep() from None
+    body: ast.AST = tree.body
+    _check_depth(body, _ast_children)  # before anything recursive walks it (ast.unparse included)
+    node = _convert(tree.body, FUNCTIONS)
+    _check_depth(node, lambda n: list(n.args))  # a and b and c ... is one Python node, a chain here
+    return node
+
+
+def _ast_children(node: ast.AST) -> list[ast.AST]:
+    return list(ast.iter_child_nodes(node))
+
+
+def _too_deep() -> ExpressionError:
+    limit = limits.EXPRESSION_DEPTH
+    return ExpressionError(f"the expression nests too deep: {limit.exceeded()}; {limit.hint()}")
+
+
+def _check_depth(root: T, children: Callable[[T], list[T]]) -> None:
+    """Raise if the tree under ``root`` is deeper than the limit (walked without recursion)."""
+    most = limits.EXPRESSION_DEPTH.value
+    stack = [(root, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > most:
+            raise _too_deep()
+        stack.extend((child, depth + 1) for child in children(item))
 
 
 def _convert(node: ast.AST, functions: dict[str, Function]) -> Node:

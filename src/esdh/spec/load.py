@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +18,19 @@ from esdh.spec.source import resolve_source
 from esdh.spec.versions import apply_version
 from esdh.spec.yamlsource import Path_, SourceMap, load_yaml, read_yaml
 
+# A step pydantic adds to an error's location (``function-after[_check(), Column]``), not a key of the spec
+# (a key may hold "[" too: ``1[as_of`` is a key, reported as unknown).
+_PYDANTIC_STEP = re.compile(r"[a-z][a-z-]*\[.*\]", re.DOTALL)
+
 
 def _model_problems(exc: ValidationError, source: SourceMap, prefix: Path_ = ()) -> list[SpecProblem]:
     from esdh.spec.compile import _type_hint
 
     problems = []
     for err in exc.errors():
-        loc = (*prefix, *(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in UNION_TAGS))))
-        if err["type"] == "extra_forbidden":
+        loc = (*prefix, *(p for p in err["loc"] if not (isinstance(p, str) and (_PYDANTIC_STEP.fullmatch(p) or
+                                                                                   p in UNION_TAGS))))
+        if err["type"] == "extra_forbidden" and loc:
             key = str(loc[-1])
             fields = _fields_at(loc[:-1])
             problems.append(source.problem(loc, f"unknown key '{key}'", suggest(key, fields) or
