@@ -1,4 +1,4 @@
-"""The limits that keep reading a spec bounded, defined in one place (docs/spec.md, "Limits").
+"""The limits that keep reading a spec, and planning it, bounded, defined in one place (docs/spec.md, "Limits").
 
 A spec is input from people and from other programs: a file of any size, YAML aliases that expand a small
 document into billions of nodes, nesting that exhausts Python's stack. Each limit below turns such input into
@@ -60,4 +60,17 @@ EXPRESSION_DEPTH = Limit("expression nesting depth", 100, "levels", None,
                          "split the expression into intermediate expr columns (a chain a + b + c ... nests one "
                          "level per operator)")
 
-ALL = (SPEC_BYTES, YAML_ALIAS_NODES, YAML_DEPTH, EXPRESSION_CHARS, EXPRESSION_DEPTH)
+
+# Sizes: what a plan may ask for, checked before any row (or any child count) is computed. A request beyond
+# them is refused with its estimate, instead of looping for days or allocating terabytes.
+TABLE_ROWS = Limit("rows per table", 10**12, "rows", "ESDH_MAX_TABLE_ROWS",
+                   "lower --rows or --scale (or the spec's rows, or a child table's count)")
+TOTAL_ROWS = Limit("rows per dataset", 10**13, "rows", "ESDH_MAX_TOTAL_ROWS",
+                   "lower --rows or --scale, or generate fewer tables (--tables)")
+CHUNK_BYTES = Limit("chunk memory", 8 * 2**30, "bytes", "ESDH_MAX_CHUNK_BYTES",
+                    "lower --chunk-size")
+NAME_CHARS = 100  # a table's or column's name: a table's name is a file's name, which file systems bound
+STRING_CHARS = 1_000  # a generator's width, pattern, prefix, suffix or template: a value of every row
+
+ALL = (SPEC_BYTES, YAML_ALIAS_NODES, YAML_DEPTH, EXPRESSION_CHARS, EXPRESSION_DEPTH, TABLE_ROWS, TOTAL_ROWS,
+       CHUNK_BYTES)

@@ -83,10 +83,14 @@ def generate(dataset: str, out: str, seed: int | None, randomize: bool, scale: f
 @click.option("--seed", type=click.IntRange(min=0))
 @click.option("--scale", type=float, default=1.0, show_default=True)
 @click.option("--rows", multiple=True, metavar="TABLE=N")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=library.DEFAULT_CHUNK_SIZE, show_default=True,
+              help="rows generated at once (its memory is estimated)")
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
-def plan(dataset: str, seed: int | None, scale: float, rows: tuple[str, ...], as_json: bool) -> None:
-    """Show tables, row counts, columns, relations and size estimates without generating."""
-    the_plan = library.plan(dataset, seed=seed, scale=scale, rows=parse_rows(rows))
+def plan(dataset: str, seed: int | None, scale: float, rows: tuple[str, ...], chunk_size: int, as_json: bool) -> None:
+    """Show tables, row counts, columns, relations and size estimates without generating (the children of very
+    large tables are counted on a prefix and extrapolated: "about")."""
+    the_plan = library.plan(dataset, seed=seed, scale=scale, rows=parse_rows(rows), chunk_size=chunk_size,
+                            estimate=True)
     echo_source(the_plan.dataset, err=as_json)
     info = library.describe.describe_plan(the_plan)
     click.echo(json.dumps(info, indent=2) if as_json else library.describe.render_plan(info))

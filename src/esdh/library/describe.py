@@ -7,14 +7,18 @@ import math
 from dataclasses import dataclass
 from typing import Literal, TypedDict
 
+from esdh import limits
 from esdh.engine import chunks
+from esdh.errors import UsageError
 from esdh.plan.planner import Plan
+from esdh.relational.cardinality import most_children
 from esdh.spec.compile import Dataset
 from esdh.spec.model import Count
 
 SAMPLE_ROWS = 1000
 PLAN_PARENT_ROWS = 50_000_000  # parent rows a plan may place (about half a second of planning)
 MOST_ROWS = 2**62  # any larger bound is shown as this
+CHUNK_FACTOR = 3  # peak memory of a chunk: its Arrow columns, intermediate arrays and the encoder's buffers
 
 
 class ColumnDescription(TypedDict):
@@ -48,6 +52,7 @@ class TableDescription(TypedDict):
     columns: list[ColumnDescription]
     relations: list[RelationDescription]
     estimated_bytes: int
+    estimated_rows: bool
 
 
 class PlanDescription(TypedDict):
@@ -62,6 +67,7 @@ class PlanDescription(TypedDict):
     tables: list[TableDescription]
     total_rows: int
     estimated_bytes: int
+    estimated_chunk_bytes: int
 
 
 def _bytes_per_row(plan: Plan, table: str) -> float:
@@ -77,12 +83,32 @@ def row_counts(plan: Plan) -> dict[str, int]:
     return {t: plan.rows[t] for t in plan.tables}
 
 
+def chunk_bytes(plan: Plan, table: str, per_row: float | None = None) -> int:
+    """Estimated peak memory of computing one chunk of ``table``: chunk rows x bytes per row x a factor."""
+    if per_row is None:
+        per_row = _bytes_per_row(plan, table)
+    return int(min(plan.chunk_size, plan.rows[table]) * per_row * CHUNK_FACTOR)
+
+
+def check_chunk_memory(plan: Plan) -> None:
+    """Refuse a chunk size whose estimated memory per chunk exceeds ``esdh.limits.CHUNK_BYTES``."""
+    limit = limits.CHUNK_BYTES
+    for name in plan.tables:
+        need = chunk_bytes(plan, name)
+        if need > limit.value:
+            raise UsageError(f"--chunk-size {plan.chunk_size}: a chunk of {name} needs about {_size(need)} of "
+                             f"memory, beyond the {limit.what} limit of {_size(limit.value)}; {limit.hint()}")
+
+
 def describe_plan(plan: Plan) -> PlanDescription:
-    """Tables (rows, chunks, key, columns, relations, estimated in-memory bytes) and totals of a plan."""
+    """Tables (rows, chunks, key, columns, relations, estimated in-memory bytes) and totals of a plan; rows
+    marked ``estimated_rows`` are extrapolated (``esdh.plan(estimate=True)``)."""
     tables: list[TableDescription] = []
+    peak = 0
     for name in plan.tables:
         model = plan.dataset.tables[name]
         per_row = _bytes_per_row(plan, name)
+        peak = max(peak, chunk_bytes(plan, name, per_row))
         relations: list[RelationDescription] = []
         if model.parent:
             count = model.count.model_dump() if isinstance(model.count, Count) else model.count
@@ -101,14 +127,15 @@ def describe_plan(plan: Plan) -> PlanDescription:
             source = type(col.generator).name if col.generator else (col.spec.expr or col.spec.ref or
                                                                      col.spec.lookup or "value")
             columns.append({"name": col.name, "kind": col.kind, "source": source})
-        tables.append({"name": name, "rows": plan.rows[name], "chunks": len(plan.chunks(name)),
+        tables.append({"name": name, "rows": plan.rows[name], "chunks": -(-plan.rows[name] // plan.chunk_size),
                        "primary_key": model.spec.primary_key_columns, "columns": columns,
-                       "relations": relations, "estimated_bytes": int(per_row * plan.rows[name])})
+                       "relations": relations, "estimated_bytes": int(per_row * plan.rows[name]),
+                       "estimated_rows": name in plan.estimated})
     spec = plan.dataset.spec
     return {"dataset": spec.dataset, "version": spec.version, "seed": plan.seed, "as_of": spec.as_of.isoformat(),
             "scale": plan.scale, "chunk_size": plan.chunk_size, "tables": tables,
             "total_rows": sum(t["rows"] for t in tables),
-            "estimated_bytes": sum(t["estimated_bytes"] for t in tables)}
+            "estimated_bytes": sum(t["estimated_bytes"] for t in tables), "estimated_chunk_bytes": peak}
 
 
 def _size(n: float) -> str:
@@ -121,13 +148,16 @@ def _size(n: float) -> str:
 
 def render_plan(info: PlanDescription) -> str:
     """A plan's description as the text ``esdh plan`` prints."""
+    about = "about " if any(t["estimated_rows"] for t in info["tables"]) else ""
     lines = [f"dataset {info['dataset']} {info['version']}  seed {info['seed']}  as_of {info['as_of']}  "
              f"scale {info['scale']}",
-             f"{info['total_rows']:,} rows in {len(info['tables'])} tables, about {_size(info['estimated_bytes'])} "
-             "in memory (files are usually smaller)", ""]
+             f"{about}{info['total_rows']:,} rows in {len(info['tables'])} tables, about {_size(info['estimated_bytes'])} "
+             "in memory (files are usually smaller); about "
+             f"{_size(info['estimated_chunk_bytes'])} of memory per chunk of {info['chunk_size']:,} rows", ""]
     for table in info["tables"]:
         key = f"  key {', '.join(table['primary_key'])}" if table["primary_key"] else ""
-        lines.append(f"{table['name']}: {table['rows']:,} rows in {table['chunks']} chunk(s), "
+        about = "about " if table["estimated_rows"] else ""
+        lines.append(f"{table['name']}: {about}{table['rows']:,} rows in {table['chunks']:,} chunk(s), "
                      f"~{_size(table['estimated_bytes'])}{key}")
         for rel in table["relations"]:
             if rel["kind"] == "children_of":
@@ -162,17 +192,6 @@ class PlanningCost:
     def shown_bounds(self) -> dict[str, int]:
         """The bounds as whole numbers, capped at 2**62, for a message."""
         return {k: int(min(v, MOST_ROWS)) for k, v in self.bounds.items()}
-
-
-def most_children(count: int | Count | None) -> float:
-    """The most rows a child table can have per parent row."""
-    if isinstance(count, int):
-        return count
-    if count is None:
-        return 1
-    if count.distribution == "weights":
-        return float(count.min + max(0, len(count.params.get("weights", [])) - 1))
-    return float(max(count.min, count.max))
 
 
 def planning_cost(dataset: Dataset, scale: float, rows: dict[str, int], limit: int) -> PlanningCost:

@@ -11,6 +11,7 @@ from esdh.defaults import DEFAULT_CHUNK_SIZE, DEFAULT_PART_ROWS
 from esdh.engine import chunks
 from esdh.engine.executors import engine_for
 from esdh.engine.frame import columns_at
+from esdh.library.describe import check_chunk_memory
 from esdh.output.dataset import Result, generate_to_folder
 from esdh.output.storage import is_url
 from esdh.output.tables import Progress
@@ -30,13 +31,19 @@ def load(source: SpecSource, version: str | None = None) -> Dataset:
 
 def plan(source: SpecSource, *, seed: int | None = None, randomize: bool = False, scale: float = 1.0,
          rows: dict[str, int] | None = None, tables: list[str] | None = None,
-         chunk_size: int = DEFAULT_CHUNK_SIZE, version: str | None = None) -> Plan:
-    """Resolve a spec into row counts and chunks; ``randomize`` draws a fresh seed (reported in the plan)."""
+         chunk_size: int = DEFAULT_CHUNK_SIZE, version: str | None = None, estimate: bool = False) -> Plan:
+    """Resolve a spec into row counts and chunks; ``randomize`` draws a fresh seed (reported in the plan).
+    Sizes beyond ``esdh.limits`` are refused before anything is counted. ``estimate`` extrapolates the
+    children of very large parents from a prefix (``Plan.estimated``; fast, for describing only: such a plan
+    cannot generate)."""
     dataset = load(source, version)
     if randomize:
         seed = random_seed()
-    return build_plan(dataset, seed=seed, scale=scale, rows=rows, tables=tables, chunk_size=chunk_size,
-                      randomized=randomize, read_columns=columns_at)
+    the_plan = build_plan(dataset, seed=seed, scale=scale, rows=rows, tables=tables, chunk_size=chunk_size,
+                          randomized=randomize, read_columns=columns_at, estimate=estimate)
+    if chunk_size > DEFAULT_CHUNK_SIZE:  # the default is known to fit; larger chunks are checked
+        check_chunk_memory(the_plan)
+    return the_plan
 
 
 def generate(source: SpecSource | Plan, out: str | Path, *, formats: list[str] | tuple[str, ...] = ("parquet",),
@@ -50,6 +57,7 @@ def generate(source: SpecSource | Plan, out: str | Path, *, formats: list[str] |
     URL (a string such as ``s3://bucket/prefix/insurance``), opened with fsspec and ``storage_options``
     (endpoint, credentials, ...; by default the store's usual environment variables)."""
     the_plan = source if isinstance(source, Plan) else plan(source, **plan_options)
+    the_plan.require_exact()
     runner = engine_for(engine, workers=workers, cluster=cluster)
     return generate_to_folder(the_plan, out if is_url(out) else Path(out), list(formats), progress=progress,
                               check=check, engine=runner, part_rows=part_rows, resume=resume,
@@ -65,6 +73,7 @@ def preview(source: SpecSource | Plan, table: str, rows: int = 10, **plan_option
 def table(source: SpecSource | Plan, name: str, **plan_options: Any) -> pa.Table:
     """A whole table in memory (for tests and small datasets)."""
     the_plan = source if isinstance(source, Plan) else plan(source, **plan_options)
+    the_plan.require_exact()
     schema = chunks.schema(the_plan, name)
     return pa.Table.from_batches(list(chunks.batches(the_plan, name, schema=schema)), schema=schema)
 

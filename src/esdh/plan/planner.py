@@ -11,10 +11,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from esdh import limits
 from esdh.defaults import DEFAULT_CHUNK_SIZE
 from esdh.errors import EsdhError, SpecError, SpecProblem, UsageError
 from esdh.expr import Node, evaluate
-from esdh.relational.cardinality import Cardinality, CountFn, count_function
+from esdh.relational.cardinality import Cardinality, CountFn, count_function, most_children
 from esdh.spec.compile import Dataset, suggest
 from esdh.spec.load import spec_hash
 
@@ -30,11 +31,18 @@ class Plan:
     scale: float = 1.0
     randomized: bool = False
     notes: list[str] = field(default_factory=list)
+    estimated: set[str] = field(default_factory=set)  # tables whose rows are extrapolated (build_plan(estimate=))
     cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)  # derived facts, e.g. layouts
 
     @property
     def as_of(self) -> dt.date:
         return self.dataset.spec.as_of
+
+    def require_exact(self) -> None:
+        """Refuse to generate from a plan that only estimates some row counts."""
+        if self.estimated:
+            raise UsageError(f"this plan only estimates the rows of {', '.join(sorted(self.estimated))}; "
+                             "plan without estimate=True to generate")
 
     @property
     def spec_hash(self) -> str:
@@ -49,6 +57,9 @@ class Plan:
 # The values of a table's columns at some rows, by name, as the engine computes them. The planner is given
 # one because a child table with ``where`` has children only for parents where the condition holds, so its
 # row count depends on its parent's values (the parent is planned first, so they can be computed).
+EXACT_PARENTS = 1 << 22  # with estimate=True, children of larger parents are counted on a prefix and extrapolated
+ESTIMATE_PARENTS = 1 << 20  # the prefix of parent rows whose children are counted then
+
 Resolver = Callable[[str], pa.Array | pa.Scalar]
 ColumnReader = Callable[["Plan", str, np.ndarray], Resolver]
 
@@ -56,9 +67,12 @@ ColumnReader = Callable[["Plan", str, np.ndarray], Resolver]
 def build_plan(dataset: Dataset, *, seed: int | None = None, scale: float = 1.0,
                rows: dict[str, int] | None = None, tables: list[str] | None = None,
                chunk_size: int = DEFAULT_CHUNK_SIZE, randomized: bool = False,
-               read_columns: ColumnReader | None = None) -> Plan:
-    """Row counts for every table (scaled, overridden), checked against uniqueness capacities.
-    ``read_columns`` computes parent values for the row counts of ``where`` children (see ColumnReader)."""
+               read_columns: ColumnReader | None = None, estimate: bool = False) -> Plan:
+    """Row counts for every table (scaled, overridden), checked against the size limits (before any child
+    is counted) and uniqueness capacities. ``read_columns`` computes parent values for the row counts of
+    ``where`` children (see ColumnReader). ``estimate`` counts the children of a parent larger than
+    ``EXACT_PARENTS`` rows on its first ``ESTIMATE_PARENTS`` rows and extrapolates (``Plan.estimated``): such
+    a plan describes, it cannot generate."""
     spec = dataset.spec
     overrides = dict(rows or {})
     if scale <= 0:
@@ -83,6 +97,8 @@ def build_plan(dataset: Dataset, *, seed: int | None = None, scale: float = 1.0,
         selected = [t for t in dataset.order if t in tables]
     effective_seed = spec.seed if seed is None else seed
     plan = Plan(dataset, effective_seed, {}, {}, selected, chunk_size, scale, randomized)
+    check_sizes(dataset, scale, overrides)
+    prefix: dict[str, int] = {}  # of an estimated table: the rows its counted prefix has
     for name in dataset.order:  # parents first: a child's count reads its parent's rows (and columns)
         model = dataset.tables[name]
         if model.parent is None:
@@ -97,11 +113,58 @@ def build_plan(dataset: Dataset, *, seed: int | None = None, scale: float = 1.0,
                     raise EsdhError(f"planning '{name}' (children only where a condition holds) needs a column "
                                     "reader; call esdh.plan() rather than build_plan()")
                 per_parent = _only_where(plan, model.parent, model.where, per_parent, read_columns)
-            card = Cardinality(plan.rows[model.parent], per_parent)
+            parent_rows = plan.rows[model.parent]
+            if estimate and parent_rows > EXACT_PARENTS or model.parent in prefix:
+                counted = min(ESTIMATE_PARENTS, prefix.get(model.parent, parent_rows))
+                card = Cardinality(counted, per_parent)
+                prefix[name] = card.total
+                plan.rows[name] = round(card.total * parent_rows / counted) if counted else 0
+                plan.estimated.add(name)
+            else:
+                card = Cardinality(parent_rows, per_parent)
+                plan.rows[name] = card.total
             plan.cardinality[name] = card
-            plan.rows[name] = card.total
     _check_capacity(dataset, plan.rows)
     return plan
+
+
+def sci(n: float) -> str:
+    """A count in short scientific notation: ``1e15``, ``2.5e12``."""
+    mantissa, exponent = f"{n:.2e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+
+
+def check_sizes(dataset: Dataset, scale: float, overrides: dict[str, int]) -> None:
+    """Refuse a plan whose tables could exceed the row limits (``esdh.limits``), from the spec alone: a
+    table's rows, or its parent's rows times the most children per parent, before any child is counted."""
+    per_table, total_limit = limits.TABLE_ROWS, limits.TOTAL_ROWS
+    bounds: dict[str, float] = {}
+    total = 0.0
+    for name in dataset.order:
+        model = dataset.tables[name]
+        if model.parent is None:
+            base = overrides.get(name, model.spec.rows)
+            assert isinstance(base, int)
+            bound = float(base if name in overrides or not model.spec.scale else max(1, round(base * scale)))
+            if name in overrides:
+                what = f"--rows {name}={base}: {sci(bound)} rows"
+            elif model.spec.scale and scale != 1:
+                what = f"{name} at --scale {scale}: {sci(bound)} rows"
+            else:
+                what = f"{name}: {sci(bound)} rows"
+        else:
+            most = most_children(model.count)
+            bound = bounds[model.parent] * most
+            what = (f"{name}: up to {sci(bound)} rows ({sci(bounds[model.parent])} {model.parent} rows x up to "
+                    f"{most:,.0f} each)")
+        bounds[name] = bound
+        total += bound
+        if bound > per_table.value:
+            raise UsageError(f"{what} is beyond what ESDH plans (at most {sci(per_table.value)} {per_table.what}); "
+                             f"{per_table.hint()}")
+    if total > total_limit.value:
+        raise UsageError(f"this plan makes up to {sci(total)} rows in {len(bounds)} tables, beyond what ESDH plans "
+                         f"(at most {sci(total_limit.value)} {total_limit.what}); {total_limit.hint()}")
 
 
 def _only_where(plan: Plan, parent: str, where: Node, count: CountFn, read_columns: ColumnReader) -> CountFn:

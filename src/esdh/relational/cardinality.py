@@ -21,6 +21,17 @@ BLOCK = 1 << 16
 CountFn = Callable[[np.ndarray], np.ndarray]
 
 
+def most_children(count: int | Count | None) -> float:
+    """The most rows a child table can have per parent row (a bound known from the spec alone)."""
+    if isinstance(count, int):
+        return count
+    if count is None:
+        return 1
+    if count.distribution == "weights":
+        return float(count.min + max(0, len(count.params.get("weights", [])) - 1))
+    return float(max(count.min, count.max))
+
+
 def count_function(seed: int, child: str, count: int | Count) -> CountFn:
     """Children per parent row as a vectorised function of parent row indices."""
     if isinstance(count, int):
