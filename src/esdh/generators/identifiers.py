@@ -7,19 +7,21 @@ import uuid
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from pydantic import Field
 
 from esdh.expr import evaluate, names, parse
 from esdh.generators.base import Context, Generator, Params, register
 from esdh.generators.hashing import format_uuid_hex, uuid5_strings
+from esdh.limits import STRING_CHARS
 from esdh.rng import Permutation, derive_key
 
 
 class SequenceParams(Params):
     start: int = 1
     step: int = 1
-    prefix: str = ""
-    suffix: str = ""
-    width: int = 0  # zero-pad the number to this many digits
+    prefix: str = Field(default="", max_length=STRING_CHARS)
+    suffix: str = Field(default="", max_length=STRING_CHARS)
+    width: int = Field(default=0, ge=0, le=STRING_CHARS)  # zero-pad the number to this many digits
 
 
 @register

@@ -269,7 +269,7 @@ class Poisson(_Distribution):
 
 class ZipfParams(_NumericParams):
     s: float = Field(default=1.1, gt=0)
-    n: int = Field(default=1000, ge=1)
+    n: int = Field(default=1000, ge=1, le=10_000_000)  # its CDF is a table of n numbers
 
 
 @register

@@ -8,8 +8,10 @@ from functools import cached_property
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from pydantic import Field
 
 from esdh.generators.base import Context, Generator, Params, register
+from esdh.limits import STRING_CHARS
 
 CLASSES = {
     "#": b"0123456789",
@@ -48,7 +50,8 @@ def render_mixed_radix(numbers: np.ndarray, alphabets: list[bytes]) -> pa.Array:
 
 
 class PatternParams(Params):
-    pattern: str  # '#' digit, '?' upper-case letter, '*' digit or letter, '@' lower-case letter
+    # '#' digit, '?' upper-case letter, '*' digit or letter, '@' lower-case letter
+    pattern: str = Field(max_length=STRING_CHARS)
 
 
 @register
@@ -107,7 +110,8 @@ _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class TemplateParams(Params):
-    template: str  # text with {column} placeholders, e.g. "{model_year} {make} {model}"
+    # text with {column} placeholders, e.g. "{model_year} {make} {model}"
+    template: str = Field(max_length=STRING_CHARS)
 
 
 @register

@@ -151,8 +151,8 @@ def render_plan(info: PlanDescription) -> str:
     about = "about " if any(t["estimated_rows"] for t in info["tables"]) else ""
     lines = [f"dataset {info['dataset']} {info['version']}  seed {info['seed']}  as_of {info['as_of']}  "
              f"scale {info['scale']}",
-             f"{about}{info['total_rows']:,} rows in {len(info['tables'])} tables, about {_size(info['estimated_bytes'])} "
-             "in memory (files are usually smaller); about "
+             f"{about}{info['total_rows']:,} rows in {len(info['tables'])} tables, "
+             f"about {_size(info['estimated_bytes'])} in memory (files are usually smaller); about "
              f"{_size(info['estimated_chunk_bytes'])} of memory per chunk of {info['chunk_size']:,} rows", ""]
     for table in info["tables"]:
         key = f"  key {', '.join(table['primary_key'])}" if table["primary_key"] else ""

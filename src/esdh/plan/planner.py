@@ -114,7 +114,7 @@ def build_plan(dataset: Dataset, *, seed: int | None = None, scale: float = 1.0,
                                     "reader; call esdh.plan() rather than build_plan()")
                 per_parent = _only_where(plan, model.parent, model.where, per_parent, read_columns)
             parent_rows = plan.rows[model.parent]
-            if estimate and parent_rows > EXACT_PARENTS or model.parent in prefix:
+            if (estimate and parent_rows > EXACT_PARENTS) or model.parent in prefix:
                 counted = min(ESTIMATE_PARENTS, prefix.get(model.parent, parent_rows))
                 card = Cardinality(counted, per_parent)
                 prefix[name] = card.total

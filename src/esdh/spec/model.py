@@ -17,8 +17,10 @@ from pydantic import (
     field_validator,
 )
 
+from esdh.limits import NAME_CHARS
+
 SPEC_VERSION: Final = 1
-Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=NAME_CHARS)]  # a table's is a file's
 Bound = StrictInt | StrictFloat | dt.date | str
 
 UNION_TAGS = {"number", "distribution", "per_parent"}  # pydantic puts these in error locations; not user paths
