@@ -158,3 +158,12 @@ def test_a_run_folder_is_never_published_over_another(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="appeared while it was written"):
         publish_new(staging, final)
     assert staging.is_dir() and not any(final.iterdir())
+
+
+@pytest.mark.parametrize("where", ["file/out", "file/deeper/out"])
+def test_a_destination_under_a_file_is_one_clear_error(tmp_path: Path, where: str) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(OutputError, match=r"cannot write to .*: .*file is not a folder"), \
+            FolderTarget(tmp_path / where, "ds", KEY):
+        pass
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]

@@ -43,9 +43,12 @@ class FolderTarget:
         self._lock: int | None = None
 
     def __enter__(self) -> FolderTarget:
-        check_destination(self.destination, self.dataset)
-        self.destination.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = _take_lock(self._lock_path)
+        try:
+            check_destination(self.destination, self.dataset)
+            self.destination.parent.mkdir(parents=True, exist_ok=True)
+            self._lock = _take_lock(self._lock_path)
+        except OSError as exc:
+            raise OutputError(f"cannot write to {self.destination}: {_reason(exc, self.destination)}") from None
         if self._lock is None:
             raise OutputError(f"another process is writing to {self.destination}; wait for it or choose another "
                               "folder")
@@ -160,3 +163,11 @@ def _take_lock(path: Path) -> int | None:
         if same:
             return handle
         os.close(handle)
+
+
+def _reason(exc: OSError, destination: Path) -> str:
+    """Why a destination cannot be written, in one line (naming a parent that is not a folder)."""
+    for parent in destination.parents:
+        if parent.exists() and not parent.is_dir():
+            return f"{parent} is not a folder"
+    return exc.strerror or str(exc)
