@@ -213,3 +213,20 @@ def test_profile_info(runner: CliRunner) -> None:
 
 def test_version(runner: CliRunner) -> None:
     assert "esdh, version" in _run(runner, "--version")
+
+
+def test_a_refusal_of_the_system_is_one_line_and_exit_4(tmp_path, monkeypatch) -> None:
+    """An OSError that no layer turned into an ESDH error (here: a full disk while writing) is one line."""
+    import dataclasses
+    import errno
+
+    from esdh.output import formats
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "out"))
+
+    monkeypatch.setitem(formats.FORMATS, "csv", dataclasses.replace(formats.FORMATS["csv"], writer=full))
+    result = CliRunner().invoke(cli, ["generate", "insurance", "--out", str(tmp_path / "out"), "--format", "csv"])
+    assert result.exit_code == 4, result.output
+    assert f"error: No space left on device: {tmp_path / 'out'}" in result.output
+    assert "Traceback" not in result.output

@@ -12,6 +12,8 @@ import click
 
 from esdh.errors import EsdhError
 
+SYSTEM_EXIT = 4  # the operating system refused a read or write (docs/cli.md, exit codes)
+
 
 class EsdhGroup(click.Group):
     """Turns every ESDH error into a plain message and its exit code, never a traceback."""
@@ -22,6 +24,10 @@ class EsdhGroup(click.Group):
         except EsdhError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except OSError as exc:  # the system refused (a full disk, a permission): say what and where, once
+            where = f": {exc.filename}" if exc.filename else ""
+            click.echo(f"error: {exc.strerror or exc}{where}", err=True)
+            sys.exit(SYSTEM_EXIT)
 
 
 @click.group(cls=EsdhGroup, context_settings={"help_option_names": ["-h", "--help"]})
