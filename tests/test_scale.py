@@ -53,7 +53,7 @@ def test_large_tables_are_written_as_part_files_listed_in_the_manifest(local_run
     for part in persons["esdh:parts"] + resources["persons-csv"]["esdh:parts"]:
         path = folder / part["path"]
         assert part["hash"] == "sha256:" + sha256_file(path) and part["bytes"] == path.stat().st_size
-    assert persons["bytes"] == sum(p["bytes"] for p in persons["esdh:parts"])
+    assert persons["esdh:bytes"] == sum(p["bytes"] for p in persons["esdh:parts"])
     assert sum(pq.ParquetFile(folder / p).metadata.num_rows for p in persons["path"]) == PERSONS
     # the parts read back as one table, in row order
     con = duckdb.connect()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import platform
 from dataclasses import dataclass, field
@@ -60,16 +61,21 @@ def field_type(type_: pa.DataType) -> str:
     return "any"
 
 
-def json_value(value: Any) -> Any:
-    """A constraint value as JSON: dates and timestamps as ISO text, lists item by item."""
+def json_value(value: Any, type_: str | None = None) -> Any:
+    """A constraint value as JSON: dates and timestamps as ISO text, lists item by item. A date bound of a
+    ``datetime`` field is that day's midnight: Table Schema reads a datetime field's bounds as datetimes."""
     if isinstance(value, list):
-        return [json_value(v) for v in value]
+        return [json_value(v, type_) for v in value]
+    if type_ == "datetime" and isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        value = dt.datetime.combine(value, dt.time())
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def table_schema(dataset: Dataset, model: TableModel, written: WrittenTable,
-                 resource_of: dict[str, str]) -> dict[str, Any]:
-    """Table Schema: fields with types and constraints, primary key, foreign keys."""
+                 resource_of: dict[str, str | None]) -> dict[str, Any]:
+    """Table Schema: fields with types and constraints, primary key, foreign keys. ``resource_of``: the
+    tabular resource a foreign key refers to, by table; None for a table with none (all its formats written
+    in parts that are not tabular): its foreign keys are then ``esdh:foreignKeys``, not checkable."""
     keys = model.spec.primary_key_columns
     fields = []
     for col_field in written.schema:
@@ -88,22 +94,26 @@ def table_schema(dataset: Dataset, model: TableModel, written: WrittenTable,
                                 ("min_length", "minLength"), ("max_length", "maxLength")):
                 value = getattr(check, key)
                 if value is not None:
-                    constraints[target] = json_value(value)
+                    constraints[target] = json_value(value, entry["type"])
         if constraints:
             entry["constraints"] = constraints
         fields.append(entry)
     schema: dict[str, Any] = {"fields": fields}
     if keys:
         schema["primaryKey"] = keys
-    foreign = []
+    foreign: list[dict[str, Any]] = []
+    unreadable: list[dict[str, Any]] = []
     for column, target_table, target_column in dataset.foreign_keys(model.name):
         if target_table in resource_of:
-            reference = {"resource": resource_of[target_table], "fields": [target_column]}
+            referred = resource_of[target_table]
+            reference: dict[str, Any] = {"resource": referred or target_table.lower(), "fields": [target_column]}
             if target_table == model.name:
                 reference.pop("resource")  # Table Schema: a self-reference omits the resource
-            foreign.append({"fields": [column], "reference": reference})
+            (foreign if referred is not None else unreadable).append({"fields": [column], "reference": reference})
     if foreign:
         schema["foreignKeys"] = foreign
+    if unreadable:
+        schema["esdh:foreignKeys"] = unreadable
     if model.spec.unique:
         schema["uniqueKeys"] = [list(group) for group in model.spec.unique]
     return schema
@@ -119,14 +129,29 @@ def versions() -> dict[str, str]:
     return found
 
 
-_MEDIATYPES = {".json": "application/json", ".yaml": "application/yaml"}
+_MEDIATYPES = {".json": "application/json", ".yaml": "application/yaml", ".html": "text/html"}
+
+# A table resource's standard ``bytes`` is only given where a Data Package reader counts the same number:
+# the bytes it reads through its byte stream. frictionless opens Parquet and JSON files by path (it counts
+# nothing) and reads a multipart CSV without the repeated header rows; there the size is ``esdh:bytes``.
+STREAMED = ("csv", "ndjson")
+# Part files of these formats do not concatenate into one file of the format (the standard's reading of a
+# multipart ``path``), so a table written in parts in them is not a tabular resource, only its files.
+CONCATENABLE = ("csv", "ndjson")
 
 
 def file_resource(folder: Path, path: Path, digest: str | None = None) -> dict[str, Any]:
-    """A non-table resource (a metadata file of the folder): path, bytes and sha256 hash."""
-    return {"name": path.stem.lower(), "path": path.relative_to(folder).as_posix(), "format": path.suffix[1:],
-            "mediatype": _MEDIATYPES.get(path.suffix, "application/octet-stream"), "encoding": "utf-8",
-            "bytes": path.stat().st_size, "hash": "sha256:" + (digest or sha256_file(path))}
+    """A non-table resource (a metadata file of the folder or a report): path, bytes and sha256 hash. Its
+    ``type`` is ``file``: a reader takes it as it is (never as a table, nor as a descriptor such as a
+    frictionless pipeline, which the lineage file's ``steps`` would otherwise look like)."""
+    return {"name": path.stem.lower(), "type": "file", "path": path.relative_to(folder).as_posix(),
+            "format": path.suffix[1:], "mediatype": _MEDIATYPES.get(path.suffix, "application/octet-stream"),
+            "encoding": "utf-8", "bytes": path.stat().st_size, "hash": "sha256:" + (digest or sha256_file(path))}
+
+
+def tabular(fmt: str, parts: int) -> bool:
+    """Whether a table written in ``fmt`` as ``parts`` files is a tabular resource of the standard."""
+    return parts == 1 or fmt in CONCATENABLE
 
 
 def _part_file(path: Path, rows: int, hashes: dict[Path, str]) -> PartFile:
@@ -143,7 +168,17 @@ def build_manifest(plan: Plan, folder: Path, written: list[WrittenTable], format
     hashes = hashes or {}
     spec = plan.dataset.spec
     primary = formats[0]
-    resource_of = {w.name: w.name.lower() for w in written}
+
+    def name_of(table: str, fmt: str) -> str:
+        return table.lower() if fmt == primary else f"{table.lower()}-{fmt}"
+
+    def part_count(table: WrittenTable, fmt: str) -> int:
+        return len(table.parts.get(fmt) or [None])
+
+    # a foreign key refers to the table's first tabular resource: the primary format's, unless that one is
+    # written in parts that are not tabular
+    resource_of = {w.name: next((name_of(w.name, f) for f in formats if tabular(f, part_count(w, f))), None)
+                   for w in written}
     resources = []
     for table in written:
         model = plan.dataset.tables[table.name]
@@ -152,15 +187,19 @@ def build_manifest(plan: Plan, folder: Path, written: list[WrittenTable], format
             parts = table.parts.get(fmt) or [_part_file(table.files[fmt], table.rows, hashes)]
             paths = [p.path.relative_to(folder).as_posix() for p in parts]
             resource: dict[str, Any] = {
-                "name": resource_of[table.name] if fmt == primary else f"{resource_of[table.name]}-{fmt}",
-                "type": "table",
+                "name": name_of(table.name, fmt),
+                "type": "table" if tabular(fmt, len(parts)) else "file",
                 "path": paths[0] if len(parts) == 1 else paths,
                 "format": FORMATS[fmt].extension,
                 "mediatype": FORMATS[fmt].mediatype,
             }
             if fmt != "parquet":
                 resource["encoding"] = "utf-8"
-            resource["bytes"] = sum(p.bytes for p in parts)
+            size = sum(p.bytes for p in parts)
+            if fmt in STREAMED and len(parts) == 1:
+                resource["bytes"] = size
+            else:
+                resource["esdh:bytes"] = size
             if len(parts) == 1:
                 resource["hash"] = "sha256:" + parts[0].sha256
             else:  # a multipart resource: each part file with its own size, checksum and rows
@@ -169,6 +208,10 @@ def build_manifest(plan: Plan, folder: Path, written: list[WrittenTable], format
             if model.spec.description:
                 resource["description"] = model.spec.description
             resource["schema"] = schema
+            if fmt == "parquet" and any(table.null_counts.values()):
+                # a reader that goes through pandas (frictionless) sees a Parquet null in a number column as
+                # NaN; ESDH writes no NaN, so NaN there is a null
+                resource["schema"] = {**schema, "missingValues": ["", "nan"]}
             resource["esdh:rows"] = table.rows
             resource["esdh:fingerprint"] = table.fingerprint
             resources.append(resource)

@@ -80,7 +80,7 @@ def _entries(value: Any, label: str, problems: list[str]) -> list[tuple[str, int
     if not isinstance(value, dict):
         problems.append(f"malformed manifest: {label} is not an object")
         return []
-    path, size, digest = value.get("path"), value.get("bytes"), value.get("hash")
+    path, size, digest = value.get("path"), value.get("bytes", value.get("esdh:bytes")), value.get("hash")
     if not isinstance(path, str):
         problems.append(f"malformed manifest: {label} has no usable path ({json.dumps(path)[:80]})")
         return []

@@ -66,7 +66,8 @@ def open_folder(con: Any, folder: Path) -> Folder:
 
     folder = Path(folder)
     manifest = read_manifest(folder, UsageError)
-    resources = [r for r in manifest.get("resources", []) if r.get("type") == "table" and r.get("path")]
+    resources = [r for r in manifest.get("resources", [])  # a table written in parts that are not tabular: a file
+                 if (r.get("type") == "table" or "schema" in r) and r.get("path")]
     names = {r["name"] for r in resources}
     grouped: dict[str, list[dict[str, Any]]] = {}
     for resource in resources:  # a table written in several formats: "orders", "orders-csv", ...
