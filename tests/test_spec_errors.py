@@ -313,3 +313,14 @@ def test_unknown_dataset_name_suggests_a_pack(runner: CliRunner, tmp_path: Path)
     result = runner.invoke(cli, ["generate", "insurence", "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert "did you mean 'insurance'?" in result.output
+
+
+def test_a_spec_without_tables_is_refused(tmp_path: Path, runner: CliRunner) -> None:
+    """`tables: {}` used to pass `spec check` and generate an output of nothing (exit 0)."""
+    spec = tmp_path / "empty.yaml"
+    spec.write_text("dataset: x\nas_of: 2026-01-01\ntables: {}\n", encoding="utf-8")
+    for args in (["spec", "check", str(spec)], ["generate", str(spec), "--out", str(tmp_path / "out")]):
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 2, result.output
+        assert "empty.yaml:3: tables: Dictionary should have at least 1 item" in result.output
+    assert not (tmp_path / "out").exists()

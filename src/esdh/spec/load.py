@@ -101,8 +101,9 @@ def parse_spec(data: Any, source: SourceMap) -> tuple[Spec, list[SpecProblem], s
     try:
         spec = Spec.model_validate({**header, "tables": good if isinstance(tables, dict) else tables})
     except ValidationError as exc:
-        problems += [p for p in _model_problems(exc, source) if not (isinstance(tables, dict) and not good and
-                                                                     p.path == "tables")]
+        # every table broken: those problems are reported already, not again as "no tables"
+        all_broken = isinstance(tables, dict) and bool(tables) and not good
+        problems += [p for p in _model_problems(exc, source) if not (all_broken and p.path == "tables")]
         fallback = {k: v for k, v in header.items() if k not in {str(e["loc"][0]) for e in exc.errors()}}
         spec = Spec.model_construct(**{**_PLACEHOLDER, **fallback, "tables": good,
                                        "as_of": _as_date(fallback.get("as_of", "2000-01-01"))})
