@@ -37,28 +37,24 @@ def copy_of_the_tree(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_an_upward_import_breaks_the_layers(copy_of_the_tree: Path) -> None:
-    frame = copy_of_the_tree / "esdh" / "engine" / "frame.py"
-    frame.write_text(frame.read_text() + "\n\ndef _climb() -> None:\n    from esdh.output import dataset  # noqa\n")
+# (module changed, line appended, what lint-imports must say): an upward import, a circle inside a package,
+# and an interface reaching past the library each break a contract
+BREAKS = [
+    ("engine/frame.py", "def _climb() -> None:\n    from esdh.output import dataset  # noqa\n",
+     "esdh.engine.frame -> esdh.output.dataset"),
+    ("output/tables.py", "from esdh.output import dataset  # noqa\n", "No cycles are allowed in esdh.output"),
+    ("cli/main.py", "def _reach() -> None:\n    from esdh.engine import chunks  # noqa\n",
+     "esdh.cli.main -> esdh.engine.chunks"),
+]
+
+
+@pytest.mark.parametrize(("module", "line", "said"), BREAKS, ids=["upward", "circle", "interface"])
+def test_a_forbidden_import_breaks_the_contracts(copy_of_the_tree: Path, module: str, line: str, said: str) -> None:
+    path = copy_of_the_tree / "esdh" / module
+    path.write_text(path.read_text() + "\n\n" + line)
     result = lint_imports(copy_of_the_tree)
     assert result.returncode == 1
-    assert "esdh.engine.frame -> esdh.output.dataset" in result.stdout
-
-
-def test_a_circle_between_modules_breaks_the_contracts(copy_of_the_tree: Path) -> None:
-    tables = copy_of_the_tree / "esdh" / "output" / "tables.py"
-    tables.write_text(tables.read_text() + "\n\nfrom esdh.output import dataset  # noqa\n")
-    result = lint_imports(copy_of_the_tree)
-    assert result.returncode == 1
-    assert "No cycles are allowed in esdh.output" in result.stdout
-
-
-def test_an_interface_importing_below_the_library_breaks_the_contracts(copy_of_the_tree: Path) -> None:
-    main = copy_of_the_tree / "esdh" / "cli" / "main.py"
-    main.write_text(main.read_text() + "\n\ndef _reach() -> None:\n    from esdh.engine import chunks  # noqa\n")
-    result = lint_imports(copy_of_the_tree)
-    assert result.returncode == 1
-    assert "esdh.cli.main -> esdh.engine.chunks" in result.stdout
+    assert said in result.stdout
 
 
 def _layered_modules() -> set[str]:
