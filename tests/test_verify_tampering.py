@@ -57,6 +57,18 @@ def failed(lines: list[str], count: int) -> bool:
     return lines[-1].startswith(f"FAILED: {count} problem(s) in ")
 
 
+def forge_data_and_manifest(folder: Path) -> None:
+    """Change a data file and make the manifest agree with it: what only a digest kept apart can catch."""
+    data = folder / "customers.parquet"
+    data.write_bytes(data.read_bytes() + b"forged")
+    size, sha = verify_module.hash_regular(data)
+
+    def forge(manifest: dict[str, Any]) -> None:
+        manifest["resources"][0].update(bytes=size, hash=f"sha256:{sha}")
+
+    edit_manifest(folder, forge)
+
+
 # -- links and special files --------------------------------------------------------------------------------
 
 
@@ -179,14 +191,7 @@ def test_generate_prints_the_manifests_digest_and_verify_digest_checks_it(small_
     assert cli_verify(str(out), "--digest", digest)[0] == 0
     assert library.verify(out, digest=digest).ok
     # data and manifest forged together: only the digest kept apart catches it
-    data = out / "customers.parquet"
-    data.write_bytes(data.read_bytes() + b"forged")
-    size, sha = verify_module.hash_regular(data)
-
-    def forge(manifest: dict[str, Any]) -> None:
-        manifest["resources"][0].update(bytes=size, hash=f"sha256:{sha}")
-
-    edit_manifest(out, forge)
+    forge_data_and_manifest(out)
     assert cli_verify(str(out))[0] == 0
     code, lines = cli_verify(str(out), "--digest", digest)
     assert code == 1 and lines[0].startswith("digest: datapackage.json has sha256 ") and failed(lines, 1)
@@ -266,14 +271,7 @@ def test_a_row_recomputed_with_its_digest_is_still_caught_by_the_manifest(regist
 
 def test_data_and_manifest_forged_together_on_a_registered_run_are_caught(registered: tuple[Registry, Path]) -> None:
     registry, folder = registered
-    data = folder / "customers.parquet"
-    data.write_bytes(data.read_bytes() + b"forged")
-    size, sha = verify_module.hash_regular(data)
-
-    def forge(manifest: dict[str, Any]) -> None:
-        manifest["resources"][0].update(bytes=size, hash=f"sha256:{sha}")
-
-    edit_manifest(folder, forge)
+    forge_data_and_manifest(folder)
     code, lines = cli_verify("shop/1.0.0", "--registry", str(registry.root))
     assert code == 1 and lines[0].startswith("changed: datapackage.json (sha256 ")
     assert any(line.startswith("registry: customers.parquet has sha256 ") for line in lines)
