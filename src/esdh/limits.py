@@ -67,8 +67,8 @@ TABLE_ROWS = Limit("rows per table", 10**12, "rows", "ESDH_MAX_TABLE_ROWS",
                    "lower --rows or --scale (or the spec's rows, or a child table's count)")
 TOTAL_ROWS = Limit("rows per dataset", 10**13, "rows", "ESDH_MAX_TOTAL_ROWS",
                    "lower --rows or --scale, or generate fewer tables (--tables)")
-CHUNK_BYTES = Limit("chunk memory", 8 * 2**30, "bytes", "ESDH_MAX_CHUNK_BYTES",
-                    "lower --chunk-size")
+# a chunk's estimated peak; a process holds one chunk at a time, so this bounds a worker's memory
+CHUNK_BYTES = Limit("chunk memory", 2 * 2**30, "bytes", "ESDH_MAX_CHUNK_BYTES")
 NAME_CHARS = 100  # a table's or column's name: a table's name is a file's name, which file systems bound
 STRING_CHARS = 1_000  # a generator's width, pattern, prefix, suffix or template: a value of every row
 

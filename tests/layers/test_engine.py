@@ -79,3 +79,27 @@ def test_engine_options_are_checked() -> None:
         engine_for("processes", workers=0)
     with pytest.raises(UsageError, match="--cluster is for --engine dask"):
         engine_for("local", cluster="tcp://x:1")
+
+
+@dataclass(frozen=True)
+class WorkerPid:
+    """A picklable task: which process ran the partition."""
+
+    def __call__(self, plan: Plan, part: Part, progress: object = None) -> int:
+        import os
+        import time
+
+        time.sleep(0.05)  # long enough that the pool's processes all take partitions
+        return os.getpid()
+
+
+def test_a_pool_never_starts_more_processes_than_the_cpus_it_may_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--workers 64` on a small machine used to start 64 processes: 5x slower and every one's memory."""
+    import os
+
+    from esdh.engine import executors
+
+    monkeypatch.setattr(executors, "usable_cpus", lambda: 2)
+    plan = library.plan(WIDE_SPEC, rows={"people": 20 * 65_536})
+    pids = set(ProcessEngine(workers=64).run(plan, WorkerPid(), partitions(plan, "people", 65_536)))
+    assert len(pids) == 2 and os.getpid() not in pids

@@ -66,7 +66,7 @@ PLAN_OPTIONS = [
 ENGINE_OPTIONS = [
     click.option("--engine", type=click.Choice(["local", "processes", "dask"]), default="local", show_default=True,
                  help="where partitions run: this process, local worker processes, or a Dask cluster"),
-    click.option("--workers", type=click.IntRange(min=1), help="worker processes (default: CPU count)"),
+    click.option("--workers", type=click.IntRange(min=1), help="worker processes (default and at most: the CPU count)"),
     click.option("--cluster", metavar="ADDRESS", help="Dask scheduler address (default: a LocalCluster)"),
     click.option("--part-rows", type=click.IntRange(min=1), default=DEFAULT_PART_ROWS, show_default=True,
                  help="rows per part file; larger tables are written as table/part-NNNNN files"),

@@ -35,12 +35,17 @@ def batches(plan: Plan, table: str, columns: list[str] | None = None, schema: pa
 
 
 def sample(plan: Plan, table: str, rows: int = SAMPLE_ROWS) -> pa.RecordBatch:
-    """The table's first rows (at least one row's worth of schema, even for an empty table)."""
+    """The table's first rows (at least one row's worth of schema, even for an empty table). Kept on the plan:
+    the memory check, the file layout and the schema all look at the same first rows."""
     model = plan.dataset.tables[table]
     count = min(rows, plan.rows[table])
     if count == 0:
         return pa.RecordBatch.from_pylist([], schema=pa.schema([(c, pa.string()) for c in model.visible_columns]))
-    return Frame(plan, table, np.arange(count, dtype=np.int64)).batch(model.visible_columns)
+    kept: dict[tuple[object, ...], pa.RecordBatch] = vars(plan).setdefault("_samples", {})
+    key = (table, count, plan.seed, tuple(plan.rows.items()))  # row counts decide a parent's children
+    if key not in kept:
+        kept[key] = Frame(plan, table, np.arange(count, dtype=np.int64)).batch(model.visible_columns)
+    return kept[key]
 
 
 def schema(plan: Plan, table: str) -> pa.Schema:

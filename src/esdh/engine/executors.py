@@ -3,7 +3,8 @@ partition writer) on every partition; the task, not the engine, decides what a p
 engine gives the same results. Engines differ only in how many partitions run at once and where.
 
 - ``local``: one after another in this process (progress per chunk);
-- ``processes``: a pool of local worker processes (``--workers``, default: the CPU count);
+- ``processes``: a pool of local worker processes (``--workers``, default and at most: the CPUs this
+  process may use; more processes than cores cannot go faster, each only adds its memory);
 - ``dask``: a Dask cluster (``--cluster ADDRESS``, or a LocalCluster); workers write straight into the
   destination, which must be a path they share with this process or an object store URL they can reach
   (the output's task carries the storage options).
@@ -77,7 +78,7 @@ class ProcessEngine:
 
         if not parts:
             return
-        workers = max(1, min(self.workers or os.cpu_count() or 1, len(parts)))
+        workers = max(1, min(self.workers or usable_cpus(), usable_cpus(), len(parts)))
         if workers == 1:  # one partition (or one worker): a process to start would only cost time
             yield from LocalEngine().run(plan, task, parts, progress)
             return
@@ -115,7 +116,7 @@ class DaskEngine:
             return
         cluster = None
         if self.address is None:
-            cluster = LocalCluster(n_workers=self.workers or os.cpu_count() or 1, threads_per_worker=1,
+            cluster = LocalCluster(n_workers=min(self.workers or usable_cpus(), usable_cpus()), threads_per_worker=1,
                                    processes=True, dashboard_address=None)
         client = Client(cluster if cluster is not None else self.address)
         futures = []
@@ -131,6 +132,15 @@ class DaskEngine:
             client.close()
             if cluster is not None:
                 cluster.close()
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask, which containers and ``taskset`` narrow), the most
+    worker processes a local pool or LocalCluster starts."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def engine_for(name: str, workers: int | None = None, cluster: str | None = None) -> Engine:

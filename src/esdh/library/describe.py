@@ -15,7 +15,6 @@ from esdh.relational.cardinality import most_children
 from esdh.spec.compile import Dataset
 from esdh.spec.model import Count
 
-SAMPLE_ROWS = 1000
 PLAN_PARENT_ROWS = 50_000_000  # parent rows a plan may place (about half a second of planning)
 MOST_ROWS = 2**62  # any larger bound is shown as this
 CHUNK_FACTOR = 3  # peak memory of a chunk: its Arrow columns, intermediate arrays and the encoder's buffers
@@ -72,10 +71,10 @@ class PlanDescription(TypedDict):
 
 def _bytes_per_row(plan: Plan, table: str) -> float:
     """In-memory Arrow bytes per row, measured on a sample of rows."""
-    rows = min(SAMPLE_ROWS, plan.rows[table])
+    rows = min(chunks.SAMPLE_ROWS, plan.rows[table])
     if rows == 0:
         return 0.0
-    return float(chunks.sample(plan, table, rows).nbytes / rows)
+    return float(chunks.sample(plan, table).nbytes / rows)
 
 
 def row_counts(plan: Plan) -> dict[str, int]:
@@ -94,10 +93,13 @@ def check_chunk_memory(plan: Plan) -> None:
     """Refuse a chunk size whose estimated memory per chunk exceeds ``esdh.limits.CHUNK_BYTES``."""
     limit = limits.CHUNK_BYTES
     for name in plan.tables:
-        need = chunk_bytes(plan, name)
+        per_row = _bytes_per_row(plan, name)
+        need = chunk_bytes(plan, name, per_row)
         if need > limit.value:
+            fits = max(1, int(limit.value / (per_row * CHUNK_FACTOR)))
             raise UsageError(f"--chunk-size {plan.chunk_size}: a chunk of {name} needs about {_size(need)} of "
-                             f"memory, beyond the {limit.what} limit of {_size(limit.value)}; {limit.hint()}")
+                             f"memory, beyond the {limit.what} limit of {_size(limit.value)}; use --chunk-size "
+                             f"{fits} or less, or {limit.hint()}")
 
 
 def describe_plan(plan: Plan) -> PlanDescription:
