@@ -123,3 +123,18 @@ def test_the_api_refuses_the_same_requests() -> None:
                        {"scale": "1e13"}):
             response = http.get("/v1/datasets/insurance/generate", params=params)
             assert response.status_code == 422, (params, response.text)
+
+
+def test_wide_rows_are_refused_at_the_default_chunk_size_with_one_that_fits(tmp_path: Path) -> None:
+    """20 columns of 900 characters: a default chunk of 262,144 rows is 13 GB (the run used to peak at 5.6 GB)."""
+    columns = "\n".join(f"      c{i}: {{generator: pattern, pattern: '{'#' * 900}'}}" for i in range(20))
+    spec = tmp_path / "wide.yaml"
+    spec.write_text(f"dataset: wide\nversion: '1.0'\nseed: 1\nas_of: 2026-01-01\ntables:\n  t:\n    rows: 300000\n"
+                    f"    primary_key: id\n    columns:\n      id: {{generator: sequence}}\n{columns}\n")
+    started = time.perf_counter()
+    code, out = run("generate", str(spec), "-o", str(tmp_path / "out"))
+    assert code == 2 and time.perf_counter() - started < 20
+    assert "--chunk-size 262144: a chunk of t needs about 13." in out and "limit of 2.0 GB" in out
+    fits = int(out.split("use --chunk-size ")[1].split()[0])
+    assert 30_000 < fits < 50_000 and not (tmp_path / "out").exists()
+    assert run("plan", str(spec), "--chunk-size", str(fits))[0] == 0
