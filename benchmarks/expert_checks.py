@@ -52,25 +52,42 @@ def run_checks(folder: Path, sql_path: Path) -> list[dict]:
     as_of = as_of_of(folder)
     results = []
     for rule in parse_rules(sql_path.read_text()):
-        query = (rule["sql"].replace("{dir}", str(folder)).replace("{ref}", str(EXPERTS))
-                 .replace("{vocab}", str(VOCAB)).replace("{as_of}", as_of))
+        query = (
+            rule["sql"]
+            .replace("{dir}", str(folder))
+            .replace("{ref}", str(EXPERTS))
+            .replace("{vocab}", str(VOCAB))
+            .replace("{as_of}", as_of)
+        )
         started = time.perf_counter()
         try:
             cur = con.execute(query)
             names = [d[0] for d in cur.description]
-            row = dict(zip(names, cur.fetchone()))
+            row = dict(zip(names, cur.fetchone(), strict=True))
             error = None
         except Exception as exc:  # a broken or inapplicable rule is reported, not fatal
             message = str(exc).splitlines()[0]
             missing = re.search(r'column "?(\w+)"? not found|does not have a column named "(\w+)"', message)
             row = {}
-            error = (f"column missing: {missing.group(1) or missing.group(2)}" if missing
-                     else f"{type(exc).__name__}: {message[:120]}")
+            error = (
+                f"column missing: {missing.group(1) or missing.group(2)}"
+                if missing
+                else f"{type(exc).__name__}: {message[:120]}"
+            )
         violations, total = row.get("violations"), row.get("total")
         rate = (violations / total) if violations is not None and total else None
-        results.append({"rule": rule["name"], "kind": rule["kind"], "violations": violations, "total": total,
-                        "rate": rate, "value": row.get("value"), "error": error,
-                        "seconds": round(time.perf_counter() - started, 3)})
+        results.append(
+            {
+                "rule": rule["name"],
+                "kind": rule["kind"],
+                "violations": violations,
+                "total": total,
+                "rate": rate,
+                "value": row.get("value"),
+                "error": error,
+                "seconds": round(time.perf_counter() - started, 3),
+            }
+        )
     return results
 
 

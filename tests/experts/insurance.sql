@@ -212,13 +212,14 @@ SELECT CASE WHEN min(ratio) < 1.1 THEN 1 ELSE 0 END AS violations, 1 AS total, m
 
 -- name: I30_premium_varies_by_state
 -- kind: implausible
--- Michigan, Florida, Louisiana and New York premiums are at least 1.3x those of Maine, Vermont, Idaho and Ohio.
+-- Michigan, Florida, Louisiana, New York and New Jersey premiums are at least 1.3x those of Maine, Idaho, North Dakota
+-- and Iowa (NAIC Auto Insurance Database Report: highest and lowest average expenditures).
 WITH x AS (SELECT po.annual_premium, v.garaging_state AS st FROM read_parquet('{dir}/policies.parquet') po
            JOIN read_parquet('{dir}/vehicles.parquet') v USING (vehicle_id))
-SELECT CASE WHEN avg(annual_premium) FILTER (WHERE st IN ('MI', 'FL', 'LA', 'NY'))
-                 < 1.3 * avg(annual_premium) FILTER (WHERE st IN ('ME', 'VT', 'ID', 'OH')) THEN 1 ELSE 0 END AS violations,
+SELECT CASE WHEN avg(annual_premium) FILTER (WHERE st IN ('MI', 'FL', 'LA', 'NY', 'NJ'))
+                 < 1.3 * avg(annual_premium) FILTER (WHERE st IN ('ME', 'ID', 'ND', 'IA')) THEN 1 ELSE 0 END AS violations,
        1 AS total,
-       avg(annual_premium) FILTER (WHERE st IN ('MI', 'FL', 'LA', 'NY')) / avg(annual_premium) FILTER (WHERE st IN ('ME', 'VT', 'ID', 'OH')) AS value
+       avg(annual_premium) FILTER (WHERE st IN ('MI', 'FL', 'LA', 'NY', 'NJ')) / avg(annual_premium) FILTER (WHERE st IN ('ME', 'ID', 'ND', 'IA')) AS value
 FROM x;
 
 -- name: I31_new_cars_carry_physical_damage_cover
