@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+import math
 from typing import Any, ClassVar, Protocol, TypeAlias
 
 import numpy as np
 import pyarrow as pa
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 from esdh.rng import Permutation, Stream, derive_key
 
@@ -18,6 +19,45 @@ class Params(BaseModel):
     """Base of every generator's parameters: strict types, no unknown keys."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _sane_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """No parameter may be NaN or infinite (YAML's .nan, .inf), and a weights list must be a
+        distribution: every generator's parameters are checked here, once, at compile time."""
+        if not all_finite(value):
+            raise ValueError("must be a finite number, not .nan or .inf")
+        name = info.field_name or ""
+        if name.endswith("weights") and isinstance(value, list | tuple):
+            problem = weights_problem(value)
+            if problem:
+                raise ValueError(problem)
+        return value
+
+
+def all_finite(value: Any) -> bool:
+    """Whether every float in a (nested) parameter value is finite."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list | tuple):
+        return all(all_finite(v) for v in value)
+    if isinstance(value, dict):
+        return all(all_finite(v) for v in value.values())
+    return True
+
+
+def weights_problem(weights: list[Any] | tuple[Any, ...]) -> str:
+    """What is wrong with a list of weights ('' if nothing): each finite and >= 0, and not all zero."""
+    numbers = [w for w in weights if isinstance(w, int | float) and not isinstance(w, bool)]
+    if len(numbers) != len(weights):
+        return ""  # the type check reports it
+    if not all(math.isfinite(w) for w in numbers):
+        return "weights must be finite numbers, not .nan or .inf"
+    if any(w < 0 for w in numbers):
+        return f"weights must not be negative (got {min(numbers)})"
+    if numbers and sum(numbers) <= 0:
+        return "weights must not all be zero (a choice needs something to choose)"
+    return ""
 
 
 # The name to annotate with inside Generator, whose own ``Params`` attribute (the subclass's model) shadows it

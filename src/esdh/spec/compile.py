@@ -6,8 +6,9 @@ user sees all of them at once; nothing is generated from a spec with errors.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
-import re
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -16,12 +17,12 @@ from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
 from esdh.errors import SpecError, SpecProblem
-from esdh.expr import ExpressionError, Node, names, parse
-from esdh.generators.base import registry
+from esdh.expr import ExpressionError, Node, names, parse, regex_error
+from esdh.generators.base import registry, weights_problem
 from esdh.generators.numeric import DISTRIBUTIONS
 from esdh.spec.columns import Compiled
 from esdh.spec.cycles import find_cycle, toposort
-from esdh.spec.model import COLUMN_KEYS, Column, Count, RowsPer, Spec, Table
+from esdh.spec.model import COLUMN_KEYS, Check, Column, Count, RowsPer, Spec, Table
 from esdh.spec.yamlsource import Path_, SourceMap
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ SPECIAL_NAMES = {"as_of", "row_index", "ordinal", "siblings"}
 SIBLING_NAMES = {"ordinal", "siblings"}
 ROWS = "<rows>"  # the node of a table's row count in column_graph
 ColumnNode = tuple[str, str]
+_FINITE_HINT = "write a plain number (YAML's .nan and .inf are not allowed)"
 
 
 @dataclass
@@ -141,10 +143,18 @@ class _Compiler:
         if MARKER_COLUMN not in columns:
             marker = Column(value=self.spec.marker, description="provenance: this row is synthetic")
             columns[MARKER_COLUMN] = Compiled(MARKER_COLUMN, marker, "value", value=self.spec.marker)
-        for key_col in table.primary_key_columns:
+        for group_path, group in [((*path, "primary_key"), table.primary_key_columns),
+                                  *(((*path, "unique", i), g) for i, g in enumerate(table.unique))]:
+            repeated = sorted({c for c in group if group.count(c) > 1})
+            if repeated:
+                self.problem(group_path, f"names column '{repeated[0]}' more than once",
+                             "list each column of a key once")
+            elif group_path[-1] != "primary_key" and not group:
+                self.problem(group_path, "an empty unique key", "list the columns that are unique together")
+        for key_col in dict.fromkeys(table.primary_key_columns):
             if key_col not in table.columns:
                 self.problem((*path, "primary_key"), f"primary key column '{key_col}' is not a column",
-                             suggest(key_col, set(table.columns)) or "name one of the table's columns")
+                             suggest(key_col, set(table.columns)) or f"columns: {', '.join(table.columns)}")
             elif table.columns[key_col].null_rate:
                 self.problem((*path, "columns", key_col, "null_rate"), "a primary key column cannot be null",
                              "remove null_rate from the key column")
@@ -175,8 +185,7 @@ class _Compiler:
         if rows.per in self.broken:
             return None, rows.count
         if rows.per not in self.spec.tables:
-            self.problem((*path, "rows", "per"), f"unknown parent table '{rows.per}'",
-                         suggest(rows.per, set(self.spec.tables)) or "name a table of this spec")
+            self.problem((*path, "rows", "per"), f"unknown parent table '{rows.per}'", self.tables_hint(rows.per))
             return None, rows.count
         if rows.per == name:
             self.problem((*path, "rows", "per"), "a table cannot be its own parent",
@@ -199,6 +208,10 @@ class _Compiler:
             if not isinstance(weights, list) or len(weights) != expected:
                 self.problem(path, f"distribution 'weights' needs a weights list of {expected} numbers "
                              f"(one per count from {count.min} to {count.max})")
+            elif not all(isinstance(w, int | float) and not isinstance(w, bool) for w in weights):
+                self.problem((*path, "weights"), "weights must be numbers", _type_hint("float_type"))
+            elif weights_problem(weights):
+                self.problem((*path, "weights"), weights_problem(weights), _value_hint(weights_problem(weights)))
             return
         cls = DISTRIBUTIONS.get(count.distribution)
         if cls is None:
@@ -239,14 +252,34 @@ class _Compiler:
             return None
         if column.references:
             self._target((*path, "references"), column.references)
-        if column.check and column.check.pattern:
-            try:
-                re.compile(column.check.pattern)
-            except re.error as exc:
-                self.problem((*path, "check", "pattern"), f"invalid regular expression: {exc}")
+        if column.check:
+            self.check_bounds((*path, "check"), column.check)
         builder = getattr(self, f"column_{kind}")
         result: Compiled | None = builder(path, name, column)
         return result
+
+    def check_bounds(self, path: Path_, check: Check) -> None:
+        """A column check that no value could pass, or that cannot be evaluated, is a spec error."""
+        for key in ("min", "max"):
+            bound = getattr(check, key)
+            if isinstance(bound, float) and not math.isfinite(bound):
+                self.problem((*path, key), f"{key} must be a finite number, got {bound}", _FINITE_HINT)
+        low, high = check.min, check.max
+        comparable = (isinstance(low, int | float) and isinstance(high, int | float)) or (
+            isinstance(low, dt.date) and isinstance(high, dt.date) and type(low) is type(high))
+        if comparable and low > high:  # type: ignore[operator]
+            self.problem((*path, "min"), f"min ({low}) is greater than max ({high}): no value can pass",
+                         "swap min and max")
+        if check.min_length is not None and check.max_length is not None and check.min_length > check.max_length:
+            self.problem((*path, "min_length"), f"min_length ({check.min_length}) is greater than max_length "
+                         f"({check.max_length}): no value can pass", "swap min_length and max_length")
+        if check.enum is not None and not check.enum:
+            self.problem((*path, "enum"), "an empty enum lets no value pass", "list the allowed values")
+        if check.pattern is not None:
+            error = regex_error(check.pattern)
+            if error:
+                self.problem((*path, "pattern"), f"invalid regular expression: {error}",
+                             "patterns use RE2 syntax (no look-around or back-references)")
 
     def column_value(self, path: Path_, name: str, column: Column) -> Compiled:
         if column.unique:
@@ -290,6 +323,12 @@ class _Compiler:
             self.problem((*path, "unique"), f"generator '{gen_name}' cannot guarantee unique values here", hint)
         return Compiled(name, column, "generator", generator=generator, depends_on=depends_on)
 
+    def tables_hint(self, name: str) -> str:
+        """The closest table name, and the tables there are."""
+        close = suggest(name, set(self.spec.tables))
+        listed = f"tables: {', '.join(self.spec.tables)}"
+        return f"{close} ({listed})" if close else listed
+
     def _target(self, path: Path_, text: str) -> tuple[str, str] | None:
         table, _, column = text.partition(".")
         if not column:
@@ -298,8 +337,7 @@ class _Compiler:
         if table in self.broken:
             return None
         if table not in self.spec.tables:
-            self.problem(path, f"unknown table '{table}'", suggest(table, set(self.spec.tables)) or
-                         "name a table of this spec")
+            self.problem(path, f"unknown table '{table}'", self.tables_hint(table))
             return None
         if f"{table}.{column}" in self.broken:
             return None
@@ -351,7 +389,8 @@ class _Compiler:
             else:
                 given = err.get("input")
                 shown = f" (got {given!r})" if not isinstance(given, dict | list) else ""
-                self.problem(where, f"{err['msg'].removeprefix('Value error, ')}{shown}", _type_hint(err["type"]))
+                message = err["msg"].removeprefix("Value error, ")
+                self.problem(where, f"{message}{shown}", _type_hint(err["type"]) or _value_hint(message))
 
     # ---- order and relations ------------------------------------------------------------------
     def column_order(self, path: Path_, columns: dict[str, Compiled]) -> list[str]:
@@ -448,6 +487,9 @@ class _Compiler:
         if col.choose == "distinct" and (model.parent is None or col.target_table == model.parent):
             self.problem((*path, "choose"), "'distinct' picks different rows of another table for the children of "
                          "one parent", "give this table rows: {per: ...} and reference a table other than the parent")
+        if col.spec.weight_by and col.choose != "weighted":
+            self.problem((*path, "weight_by"), f"weight_by has no effect with choose: {col.choose}",
+                         "use choose: weighted, or remove weight_by" if col.choose == "uniform" else "remove weight_by")
         if col.choose == "weighted":
             if not col.spec.weight_by:
                 self.problem((*path, "weight_by"), "choose: weighted needs weight_by (a numeric column of the target)")
@@ -469,9 +511,17 @@ class _Compiler:
             graph[name] = {d for d in deps if d in tables}
         order, cycle = toposort(graph)
         if cycle:
-            self.problem(("tables", cycle[0]), f"tables depend on each other in a cycle: {' -> '.join(cycle)}",
-                         "a foreign key cycle cannot be generated; make one of the links a lookup-free column "
-                         "or remove it")
+            first, second = cycle[0], cycle[1]
+            model = tables[first]
+            column = next((c.name for c in model.columns.values() if c.target_table == second and
+                           c.kind != "aggregate"), None)
+            where: Path_ = ("tables", first, "columns", column) if column else ("tables", first, "rows", "per")
+            self.problem(where, f"tables depend on each other in a cycle: {' -> '.join(cycle)}; a table is generated "
+                         "after the tables it reads (its rows.per parent and the tables of its ref and lookup "
+                         "columns), so none of these can come first",
+                         "keep the foreign key on one side only; read the other direction back with an aggregate "
+                         "(e.g. aggregate: first, of: child.key, when the child has rows per this table) or put "
+                         "both keys in a link table that references both")
         return order
 
 
@@ -484,6 +534,19 @@ def _type_hint(kind: str) -> str:
         return "write text (quote it if YAML reads it as something else)"
     if kind in ("list_type", "dict_type"):
         return "check the shape against docs/spec.md"
+    return ""
+
+
+def _value_hint(message: str) -> str:
+    """A fix for the value problems generator parameters report."""
+    if "finite" in message:
+        return _FINITE_HINT
+    if "weights must not" in message:
+        return "give every value a weight of 0 or more, and at least one above 0"
+    if "is greater than max" in message:
+        return "swap min and max"
+    if "greater than" in message or "less than" in message:
+        return "see the generator's parameters in docs/spec.md"
     return ""
 
 
