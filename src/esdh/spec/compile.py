@@ -13,6 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
@@ -121,6 +124,8 @@ class _Compiler:
         for name, table in self.spec.tables.items():
             tables[name] = self.table(name, table)
         self.check_relations(tables)
+        if not self.problems:  # types are read across tables: only once every column is known to be sound
+            self.check_types(tables)
         order = self.table_order(tables)
         if self.problems:
             raise SpecError(sorted(self.problems, key=lambda p: (p.line or 0, p.path)))
@@ -499,6 +504,39 @@ class _Compiler:
         if col.target_table == model.name:
             col.depends_on = {col.target_column or ""}  # a self-reference reads the key of another row
 
+    # ---- types --------------------------------------------------------------------------------
+    def check_types(self, tables: dict[str, TableModel]) -> None:
+        """Declared types the values cannot take, and weight_by columns that are not weights: found when the
+        spec is compiled, not when a chunk is cast (where the error had no line)."""
+        for model in tables.values():
+            path: Path_ = ("tables", model.name, "columns")
+            for col in model.columns.values():
+                if col.declared_type is not None:
+                    problem = _cast_problem(col, self.spec.as_of)
+                    if problem:
+                        self.problem((*path, col.name, "type"),
+                                     f"{problem} do not fit the declared type {col.spec.type}",
+                                     "change the type, or the values (round numbers with round: 0)")
+                if col.choose == "weighted" and col.spec.weight_by and col.target_table in tables:
+                    self.check_weights((*path, col.name, "weight_by"), tables[col.target_table],
+                                       col.spec.weight_by)
+
+    def check_weights(self, path: Path_, target: TableModel, column: str) -> None:
+        col = target.columns.get(column)
+        if col is None:
+            return  # reported already
+        type_ = col.declared_type or _produced_type(col)
+        if type_ is not None and not (pa.types.is_integer(type_) or pa.types.is_floating(type_)):
+            self.problem(path, f"choose: weighted needs a numeric weight_by column, but {target.name}.{column} "
+                         f"is {type_}",
+                         "name a column of numbers (0 or more) of the referenced table")
+            return
+        low = col.generator.bounds(self.spec.as_of).get("min") if col.generator is not None else (
+            col.value if col.kind == "value" else None)
+        if isinstance(low, int | float) and not isinstance(low, bool) and low < 0:
+            self.problem(path, f"weight_by {target.name}.{column} can be negative (down to {low}): a weight "
+                         "must be 0 or more", "use a column whose values are 0 or more")
+
     def table_order(self, tables: dict[str, TableModel]) -> list[str]:
         graph: dict[str, set[str]] = {}
         for name, model in tables.items():
@@ -535,6 +573,62 @@ def _type_hint(kind: str) -> str:
     if kind in ("list_type", "dict_type"):
         return "check the shape against docs/spec.md"
     return ""
+
+
+def _produced_type(col: Compiled) -> pa.DataType | None:
+    """The type a column's values have before any declared type is applied (None: known only later)."""
+    if col.kind == "generator" and col.generator is not None:
+        return col.generator.output_type()
+    if col.kind == "value" and col.value is not None:
+        try:
+            return pa.scalar(col.value).type
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            return None
+    return None
+
+
+_SAMPLE = 256  # rows of a generator made at compile time to see that they fit a declared type
+
+
+def _cast_problem(col: Compiled, as_of: dt.date) -> str:
+    """Which values of a column cannot be cast to its declared type ('' if none are known not to fit)."""
+    target, produced = col.declared_type, _produced_type(col)
+    if produced is None or produced == target:
+        return ""
+    try:
+        pc.cast(pa.array([], produced), target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return f"values of type {produced}"
+    if col.kind == "value":
+        values = pa.array([col.value])
+    elif col.generator is not None and "enum" in col.generator.bounds(as_of):
+        values = pa.array(col.generator.bounds(as_of)["enum"], produced)
+    elif col.generator is not None and not col.generator.dependencies():
+        from esdh.generators.base import Context
+
+        rows = np.arange(_SAMPLE, dtype=np.int64)
+        ctx = Context(seed=0, table="", column=col.name, rows=rows, total_rows=_SAMPLE, as_of=as_of, unique=False,
+                      source=_NoColumns(), stream_name=col.generator.stream_name(col.name))
+        values = col.generator.generate(ctx)
+    else:
+        return ""
+    try:
+        pc.cast(values, target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        for value in values:
+            try:
+                pc.cast(pa.array([value.as_py()], produced), target)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                return f"values such as {value.as_py()!r} ({produced})"
+        return f"values of type {produced}"
+    return ""
+
+
+class _NoColumns:
+    """The column source of a generator sampled on its own (it reads no other column)."""
+
+    def values(self, column: str) -> pa.Array:
+        raise KeyError(column)
 
 
 def _value_hint(message: str) -> str:
