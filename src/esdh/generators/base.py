@@ -27,6 +27,8 @@ class Params(BaseModel):
         distribution: every generator's parameters are checked here, once, at compile time."""
         if not all_finite(value):
             raise ValueError("must be a finite number, not .nan or .inf")
+        if not all_in_range(value):
+            raise ValueError(f"is beyond the whole numbers ESDH computes with (at most {LARGEST:,} either way)")
         name = info.field_name or ""
         if name.endswith("weights") and isinstance(value, list | tuple):
             problem = weights_problem(value)
@@ -43,6 +45,20 @@ def all_finite(value: Any) -> bool:
         return all(all_finite(v) for v in value)
     if isinstance(value, dict):
         return all(all_finite(v) for v in value.values())
+    return True
+
+
+LARGEST = 2**62  # parameters stay far enough inside int64 that a span (max - min + 1) or a step still fits
+
+
+def all_in_range(value: Any) -> bool:
+    """Whether every whole number in a (nested) parameter value is within +-LARGEST."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return -LARGEST <= value <= LARGEST
+    if isinstance(value, list | tuple):
+        return all(all_in_range(v) for v in value)
+    if isinstance(value, dict):
+        return all(all_in_range(v) for v in value.values())
     return True
 
 
@@ -136,6 +152,16 @@ class Generator(ABC):
         """What every value this generator makes satisfies, as ``check`` fields (``min``, ``max``, ``enum``):
         validation holds data to them as to a declared check. Empty when nothing is guaranteed."""
         return {}
+
+    def problem(self, as_of: dt.date) -> str:
+        """What makes these parameters unusable for a dataset as of ``as_of`` ('' if nothing): checked when
+        the spec is compiled, for what a parameter model alone cannot know (e.g. a date range after as_of)."""
+        return ""
+
+    def row_problem(self, rows: int) -> str:
+        """What goes wrong when a table of ``rows`` rows uses this generator ('' if nothing): checked when a
+        plan knows its row counts."""
+        return ""
 
     def can_be_unique(self) -> bool:
         """Whether ``unique: true`` can be guaranteed by construction with these parameters."""

@@ -240,6 +240,10 @@ def _check_capacity(dataset: Dataset, counts: dict[str, int]) -> None:
     for name, model in dataset.tables.items():
         for col in model.columns.values():
             gen = col.generator
+            if gen is not None and gen.row_problem(counts[name]):
+                problems.append(dataset.source.problem(("tables", name, "columns", col.name),
+                                                       gen.row_problem(counts[name]),
+                                                       "lower the start or the step, or the row count"))
             if gen is None or not model.unique_mode(col.name):
                 continue
             capacity = gen.capacity()

@@ -315,11 +315,16 @@ class _Compiler:
             generator = cls(params)
             depends_on = generator.dependencies()
             generator.output_type()
+            problem = generator.problem(self.spec.as_of)
         except ValidationError as exc:
             self.validation_errors(path, exc, f"generator '{gen_name}'", cls.Params.model_fields)
             return None
         except (ValueError, ExpressionError) as exc:
             self.problem(path, f"generator '{gen_name}': {exc}")
+            return None
+        if problem:
+            self.problem(path, f"generator '{gen_name}': {problem}", _value_hint(problem) or
+                         "see the generator's parameters in docs/spec.md")
             return None
         if column.unique and not generator.can_be_unique():
             hint = ("its numbers are unique per state: declare unique: [[state_column, this column]] on the table"
@@ -637,8 +642,10 @@ def _value_hint(message: str) -> str:
         return _FINITE_HINT
     if "weights must not" in message:
         return "give every value a weight of 0 or more, and at least one above 0"
-    if "is greater than max" in message:
+    if "is greater than max" in message or "is after max" in message:
         return "swap min and max"
+    if message.startswith("no rank"):
+        return "raise n, or bring min and max into 1..n"
     if "greater than" in message or "less than" in message:
         return "see the generator's parameters in docs/spec.md"
     return ""
