@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-import math
 from typing import Any, ClassVar, Protocol, TypeAlias
 
 import numpy as np

@@ -206,8 +206,8 @@ def _check_relations(plan: Plan) -> None:
                 most = plan.cardinality[name].most
                 if most > size:
                     problems.append(dataset.source.problem(
-                        path, f"choose: distinct needs at most {size:,} rows per parent (the rows of '{target}' in this "
-                        f"plan), but a '{model.parent}' row has {most:,} children",
+                        path, f"choose: distinct needs at most {size:,} rows per parent (the rows of '{target}' "
+                        f"in this plan), but a '{model.parent}' row has {most:,} children",
                         _distinct_hint(plan, target, most)))
     if problems:
         raise SpecError(problems)
