@@ -80,6 +80,9 @@ CASES: dict[str, tuple[str, int, list[str]]] = {
                                 "do not fit the declared type integer", "hint: change the type"]),
     "float_as_integer": (PEOPLE + "      x: {generator: normal, type: integer}\n", 9,
                          ["tables.people.columns.x.type", "do not fit the declared type integer", "round: 0"]),
+    "lookup_of_a_date_as_integer": (PEOPLE + "      d: {generator: date}\n  cars:\n    rows: 3\n    columns:\n"
+                                    "      o: {ref: people.id}\n      d: {lookup: people.d, type: integer}\n", 14,
+                                    ["tables.cars.columns.d.type", "values of type date32[day] (copied from d)"]),
     "unknown_table_lists_tables": (PEOPLE + "  cars:\n    rows: 3\n    columns:\n      o: {ref: peple.id}\n", 12,
                                    ["tables.cars.columns.o.ref", "unknown table 'peple'",
                                     "hint: did you mean 'people'? (tables: people, cars)"]),

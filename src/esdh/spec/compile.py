@@ -517,7 +517,7 @@ class _Compiler:
             path: Path_ = ("tables", model.name, "columns")
             for col in model.columns.values():
                 if col.declared_type is not None:
-                    problem = _cast_problem(col, self.spec.as_of)
+                    problem = _cast_problem(col, self.spec.as_of) or _copied_cast_problem(col, tables)
                     if problem:
                         self.problem((*path, col.name, "type"),
                                      f"{problem} do not fit the declared type {col.spec.type}",
@@ -626,6 +626,27 @@ def _cast_problem(col: Compiled, as_of: dt.date) -> str:
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 return f"values such as {value.as_py()!r} ({produced})"
         return f"values of type {produced}"
+    return ""
+
+
+def _copied_cast_problem(col: Compiled, tables: dict[str, TableModel]) -> str:
+    """For a ref or lookup: whether the type of the column it copies can be cast to the declared one at all."""
+    source: Compiled | None = col
+    for _ in range(len(tables) + 1):  # follow lookups of lookups; a cycle is reported elsewhere
+        if source is None or source.kind not in ("ref", "lookup") or source.target_table not in tables:
+            break
+        source = tables[source.target_table].columns.get(source.target_column or "")
+        if source is not None and source.declared_type is not None:
+            break
+    if source is None or source is col:
+        return ""
+    produced = source.declared_type or _produced_type(source)
+    if produced is None or produced == col.declared_type:
+        return ""
+    try:
+        pc.cast(pa.array([], produced), col.declared_type)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return f"values of type {produced} (copied from {source.name})"
     return ""
 
 
