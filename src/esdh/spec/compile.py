@@ -353,7 +353,8 @@ class _Compiler:
             return None
         if column not in self.spec.tables[table].columns and column != MARKER_COLUMN:
             self.problem(path, f"table '{table}' has no column '{column}'",
-                         suggest(column, set(self.spec.tables[table].columns)) or "name a column of that table")
+                         suggest(column, set(self.spec.tables[table].columns)) or
+                         f"its columns: {', '.join(self.spec.tables[table].columns)}")
             return None
         return table, column
 
