@@ -13,9 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
@@ -26,6 +24,7 @@ from esdh.generators.numeric import DISTRIBUTIONS
 from esdh.spec.columns import Compiled
 from esdh.spec.cycles import find_cycle, toposort
 from esdh.spec.model import COLUMN_KEYS, Check, Column, Count, RowsPer, Spec, Table
+from esdh.spec.types import cast_problem, copied_cast_problem, produced_type
 from esdh.spec.yamlsource import Path_, SourceMap
 
 if TYPE_CHECKING:
@@ -518,7 +517,8 @@ class _Compiler:
             path: Path_ = ("tables", model.name, "columns")
             for col in model.columns.values():
                 if col.declared_type is not None:
-                    problem = _cast_problem(col, self.spec.as_of) or _copied_cast_problem(col, tables)
+                    problem = cast_problem(col, self.spec.as_of) or copied_cast_problem(
+                        col, {n: t.columns for n, t in tables.items()})
                     if problem:
                         self.problem((*path, col.name, "type"),
                                      f"{problem} do not fit the declared type {col.spec.type}",
@@ -531,7 +531,7 @@ class _Compiler:
         col = target.columns.get(column)
         if col is None:
             return  # reported already
-        type_ = col.declared_type or _produced_type(col)
+        type_ = col.declared_type or produced_type(col)
         if type_ is not None and not (pa.types.is_integer(type_) or pa.types.is_floating(type_)):
             self.problem(path, f"choose: weighted needs a numeric weight_by column, but {target.name}.{column} "
                          f"is {type_}",
@@ -579,83 +579,6 @@ def _type_hint(kind: str) -> str:
     if kind in ("list_type", "dict_type"):
         return "check the shape against docs/spec.md"
     return ""
-
-
-def _produced_type(col: Compiled) -> pa.DataType | None:
-    """The type a column's values have before any declared type is applied (None: known only later)."""
-    if col.kind == "generator" and col.generator is not None:
-        return col.generator.output_type()
-    if col.kind == "value" and col.value is not None:
-        try:
-            return pa.scalar(col.value).type
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-            return None
-    return None
-
-
-_SAMPLE = 256  # rows of a generator made at compile time to see that they fit a declared type
-
-
-def _cast_problem(col: Compiled, as_of: dt.date) -> str:
-    """Which values of a column cannot be cast to its declared type ('' if none are known not to fit)."""
-    target, produced = col.declared_type, _produced_type(col)
-    if produced is None or produced == target:
-        return ""
-    try:
-        pc.cast(pa.array([], produced), target)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return f"values of type {produced}"
-    if col.kind == "value":
-        values = pa.array([col.value])
-    elif col.generator is not None and "enum" in col.generator.bounds(as_of):
-        values = pa.array(col.generator.bounds(as_of)["enum"], produced)
-    elif col.generator is not None and not col.generator.dependencies():
-        from esdh.generators.base import Context
-
-        rows = np.arange(_SAMPLE, dtype=np.int64)
-        ctx = Context(seed=0, table="", column=col.name, rows=rows, total_rows=_SAMPLE, as_of=as_of, unique=False,
-                      source=_NoColumns(), stream_name=col.generator.stream_name(col.name))
-        values = col.generator.generate(ctx)
-    else:
-        return ""
-    try:
-        pc.cast(values, target)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        for value in values:
-            try:
-                pc.cast(pa.array([value.as_py()], produced), target)
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                return f"values such as {value.as_py()!r} ({produced})"
-        return f"values of type {produced}"
-    return ""
-
-
-def _copied_cast_problem(col: Compiled, tables: dict[str, TableModel]) -> str:
-    """For a ref or lookup: whether the type of the column it copies can be cast to the declared one at all."""
-    source: Compiled | None = col
-    for _ in range(len(tables) + 1):  # follow lookups of lookups; a cycle is reported elsewhere
-        if source is None or source.kind not in ("ref", "lookup") or source.target_table not in tables:
-            break
-        source = tables[source.target_table].columns.get(source.target_column or "")
-        if source is not None and source.declared_type is not None:
-            break
-    if source is None or source is col:
-        return ""
-    produced = source.declared_type or _produced_type(source)
-    if produced is None or produced == col.declared_type:
-        return ""
-    try:
-        pc.cast(pa.array([], produced), col.declared_type)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return f"values of type {produced} (copied from {source.name})"
-    return ""
-
-
-class _NoColumns:
-    """The column source of a generator sampled on its own (it reads no other column)."""
-
-    def values(self, column: str) -> pa.Array:
-        raise KeyError(column)
 
 
 def _value_hint(message: str) -> str:
