@@ -83,6 +83,11 @@ CASES: dict[str, tuple[str, int, list[str]]] = {
     "lookup_of_a_date_as_integer": (PEOPLE + "      d: {generator: date}\n  cars:\n    rows: 3\n    columns:\n"
                                     "      o: {ref: people.id}\n      d: {lookup: people.d, type: integer}\n", 14,
                                     ["tables.cars.columns.d.type", "values of type date32[day] (copied from d)"]),
+    "aggregate_of_a_date_as_boolean": (PEOPLE + "      last: {aggregate: last, of: visits.day, type: boolean}\n"
+                                       "  visits:\n    rows: {per: people, count: 2}\n    columns:\n"
+                                       "      day: {generator: date}\n", 9,
+                                       ["tables.people.columns.last.type", "(copied from day)",
+                                        "do not fit the declared type boolean"]),
     "unknown_table_lists_tables": (PEOPLE + "  cars:\n    rows: 3\n    columns:\n      o: {ref: peple.id}\n", 12,
                                    ["tables.cars.columns.o.ref", "unknown table 'peple'",
                                     "hint: did you mean 'people'? (tables: people, cars)"]),

@@ -61,11 +61,16 @@ def cast_problem(col: Compiled, as_of: dt.date) -> str:
     return ""
 
 
+_PICKING = ("first", "last", "min", "max")  # aggregates whose values are values of the column they read
+
+
 def copied_cast_problem(col: Compiled, tables: dict[str, dict[str, Compiled]]) -> str:
-    """For a ref or lookup: whether the type of the column it copies can be cast to the declared one at all."""
+    """For a ref, a lookup or an aggregate that picks a value (first, last, min, max): whether the type of the
+    column it copies can be cast to the declared one at all."""
     source: Compiled | None = col
     for _ in range(len(tables) + 1):  # follow lookups of lookups; a cycle is reported elsewhere
-        if source is None or source.kind not in ("ref", "lookup") or source.target_table not in tables:
+        if source is None or source.target_table not in tables or not (
+                source.kind in ("ref", "lookup") or source.spec.aggregate in _PICKING):
             break
         source = tables[source.target_table].get(source.target_column or "")
         if source is not None and source.declared_type is not None:
