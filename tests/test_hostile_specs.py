@@ -50,6 +50,8 @@ EXPECTED: dict[str, tuple[int | None, str]] = {
     "expression_long_chain.yaml": (10, "expression nesting depth limit is 100 levels"),
     "expression_not_chain.yaml": (10, "expression nesting depth limit is 100 levels"),
     "rule_deep_and_chain.yaml": (11, "expression length limit is 10,000 characters"),
+    "nan_parameter.yaml": (10, "tables.people.columns.height.mean: must be a finite number"),
+    "version_breaks_the_spec.yaml": (13, "version 1.1.0 makes tables.people.rows wrong"),
 }
 
 

@@ -224,6 +224,17 @@ def _case(*args: Value) -> Value:
     return result
 
 
+def regex_error(pattern: str) -> str:
+    """Why Arrow's regular expression engine (RE2) refuses ``pattern``, or '' if it accepts it: checked when
+    a spec is compiled, so a bad pattern never waits for generation to fail."""
+    try:
+        for text in (pattern, f"^(?:{pattern})$"):  # as written (for the message), then as it is used
+            pc.match_substring_regex(pa.array([""], pa.string()), text)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        return str(exc).removeprefix("Invalid regular expression: ")
+    return ""
+
+
 @_fn("matches", 2, 2, "matches(s, pattern): true where s fully matches the regular expression")
 def _matches(s: Value, pattern: Value) -> Value:
     return pc.match_substring_regex(s, f"^(?:{literal(pattern, 'matches', 'pattern')})$")

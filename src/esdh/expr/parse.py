@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from esdh import limits
 from esdh.expr.errors import ExpressionError
-from esdh.expr.functions import FUNCTIONS, Function
+from esdh.expr.functions import FUNCTIONS, Function, regex_error
 
 
 @dataclass(frozen=True)
@@ -126,6 +126,11 @@ def _convert(node: ast.AST, functions: dict[str, Function]) -> Node:
             raise ExpressionError(f"{name}() takes positional arguments only")
         args = tuple(_convert(a, functions) for a in node.args)
         functions[name].check_arity(name, len(args))
+        if name == "matches" and args[1].kind == "const" and isinstance(args[1].value, str):
+            error = regex_error(args[1].value)
+            if error:
+                raise ExpressionError(f"matches(): invalid regular expression '{args[1].value}': {error} "
+                                      "(patterns use RE2 syntax: no look-around or back-references)")
         return Node("call", name, args)
     raise ExpressionError(f"'{ast.unparse(node)}' is not allowed in an expression")
 

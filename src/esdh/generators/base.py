@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, TypeAlias
 
 import numpy as np
 import pyarrow as pa
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 from esdh.rng import Permutation, Stream, derive_key
 
@@ -18,6 +19,61 @@ class Params(BaseModel):
     """Base of every generator's parameters: strict types, no unknown keys."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _sane_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """No parameter may be NaN or infinite (YAML's .nan, .inf), and a weights list must be a
+        distribution: every generator's parameters are checked here, once, at compile time."""
+        if not all_finite(value):
+            raise ValueError("must be a finite number, not .nan or .inf")
+        if not all_in_range(value):
+            raise ValueError(f"is beyond the whole numbers ESDH computes with (at most {LARGEST:,} either way)")
+        name = info.field_name or ""
+        if name.endswith("weights") and isinstance(value, list | tuple):
+            problem = weights_problem(value)
+            if problem:
+                raise ValueError(problem)
+        return value
+
+
+def all_finite(value: Any) -> bool:
+    """Whether every float in a (nested) parameter value is finite."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list | tuple):
+        return all(all_finite(v) for v in value)
+    if isinstance(value, dict):
+        return all(all_finite(v) for v in value.values())
+    return True
+
+
+LARGEST = 2**62  # parameters stay far enough inside int64 that a span (max - min + 1) or a step still fits
+
+
+def all_in_range(value: Any) -> bool:
+    """Whether every whole number in a (nested) parameter value is within +-LARGEST."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return -LARGEST <= value <= LARGEST
+    if isinstance(value, list | tuple):
+        return all(all_in_range(v) for v in value)
+    if isinstance(value, dict):
+        return all(all_in_range(v) for v in value.values())
+    return True
+
+
+def weights_problem(weights: list[Any] | tuple[Any, ...]) -> str:
+    """What is wrong with a list of weights ('' if nothing): each finite and >= 0, and not all zero."""
+    numbers = [w for w in weights if isinstance(w, int | float) and not isinstance(w, bool)]
+    if len(numbers) != len(weights):
+        return ""  # the type check reports it
+    if not all(math.isfinite(w) for w in numbers):
+        return "weights must be finite numbers, not .nan or .inf"
+    if any(w < 0 for w in numbers):
+        return f"weights must not be negative (got {min(numbers)})"
+    if numbers and sum(numbers) <= 0:
+        return "weights must not all be zero (a choice needs something to choose)"
+    return ""
 
 
 # The name to annotate with inside Generator, whose own ``Params`` attribute (the subclass's model) shadows it
@@ -96,6 +152,16 @@ class Generator(ABC):
         """What every value this generator makes satisfies, as ``check`` fields (``min``, ``max``, ``enum``):
         validation holds data to them as to a declared check. Empty when nothing is guaranteed."""
         return {}
+
+    def problem(self, as_of: dt.date) -> str:
+        """What makes these parameters unusable for a dataset as of ``as_of`` ('' if nothing): checked when
+        the spec is compiled, for what a parameter model alone cannot know (e.g. a date range after as_of)."""
+        return ""
+
+    def row_problem(self, rows: int) -> str:
+        """What goes wrong when a table of ``rows`` rows uses this generator ('' if nothing): checked when a
+        plan knows its row counts."""
+        return ""
 
     def can_be_unique(self) -> bool:
         """Whether ``unique: true`` can be guaranteed by construction with these parameters."""

@@ -40,6 +40,13 @@ class Sequence(Generator):
     def output_type(self) -> pa.DataType:
         return pa.string() if self.formatted else pa.int64()
 
+    def row_problem(self, rows: int) -> str:
+        last = self.p.start + max(rows - 1, 0) * self.p.step
+        if not -(2**63) <= last < 2**63:
+            return (f"sequence: the last of {rows:,} numbers ({self.p.start} + {rows - 1:,} x {self.p.step}) is "
+                    "beyond 64-bit integers")
+        return ""
+
     def generate(self, ctx: Context) -> pa.Array:
         numbers = pa.array(self.p.start + ctx.rows * self.p.step, pa.int64())
         if not self.formatted:
@@ -107,5 +114,5 @@ class Uuid5(Generator):
     def generate(self, ctx: Context) -> pa.Array:
         text = evaluate(self.expression, ctx.values)
         if isinstance(text, pa.Scalar):
-            text = pa.array([text.as_py()] * ctx.size, pa.string())
+            text = pa.array([text.as_py()] * ctx.size, text.type)  # a constant name may be a number: cast below
         return uuid5_strings(self.namespace, pc.cast(text, pa.string()))

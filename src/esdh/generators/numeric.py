@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 from abc import abstractmethod
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
@@ -270,6 +271,14 @@ class Poisson(_Distribution):
 class ZipfParams(_NumericParams):
     s: float = Field(default=1.1, gt=0)
     n: int = Field(default=1000, ge=1, le=10_000_000)  # its CDF is a table of n numbers
+
+    @model_validator(mode="after")
+    def _some_rank(self) -> ZipfParams:
+        low = 1 if self.min is None else max(1, math.ceil(self.min))
+        high = self.n if self.max is None else min(self.n, math.floor(self.max))
+        if low > high:
+            raise ValueError(f"no rank 1..{self.n} (n) lies in [{self.min}, {self.max}] (min, max)")
+        return self
 
 
 @register

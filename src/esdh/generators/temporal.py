@@ -103,6 +103,20 @@ class _Dated(Generator):
             found["max"] = self.last_moment(high)
         return found
 
+    def problem(self, as_of: dt.date) -> str:
+        try:
+            low, high = (edge.constant(as_of) for edge in self.edges)
+        except (OverflowError, ValueError):
+            return "a bound is outside the calendar (years 1 to 9999)"
+        if low is not None and high is not None:
+            if low > high:
+                return f"min ({low}) is after max ({high}): the range has no day"
+            if self.p.month_weights is not None or self.weekday_weights() is not None:
+                first = (low - _EPOCH).days
+                if not self._weights_of(np.arange(first, (high - _EPOCH).days + 1, dtype=np.int64)).any():
+                    return f"the month and weekday weights give no day in [{low}, {high}] a chance"
+        return ""
+
     def last_moment(self, day: dt.date) -> dt.date:
         """The latest value made on ``day``: the day itself for dates."""
         return day

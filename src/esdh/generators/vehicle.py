@@ -23,6 +23,7 @@ uniqueness by construction, capacity 4,294,967,296 VINs per table.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import io
 from dataclasses import dataclass
@@ -222,6 +223,15 @@ class VehicleGenerator(Generator):
     def can_be_unique(self) -> bool:
         result: bool = self.p.field == "vin"
         return result
+
+    def problem(self, as_of: dt.date) -> str:
+        floor = self.p.min_year if self.p.min_year is not None else as_of.year - self.p.max_age_years
+        cat = catalogue()
+        lo = np.maximum(cat.first_year, max(floor, FIRST_VIN_YEAR))
+        if not (np.minimum(cat.last_year, as_of.year + 1) >= lo).any():
+            return (f"no catalogue model was produced in the model years {max(floor, FIRST_VIN_YEAR)}.."
+                    f"{as_of.year + 1} (as_of {as_of})")
+        return ""
 
     def _year_bounds(self, cat: Catalogue, ctx: Context) -> tuple[np.ndarray, np.ndarray]:
         floor = self.p.min_year if self.p.min_year is not None else ctx.as_of.year - self.p.max_age_years

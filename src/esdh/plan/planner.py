@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -125,6 +126,7 @@ def build_plan(dataset: Dataset, *, seed: int | None = None, scale: float = 1.0,
                 plan.rows[name] = card.total
             plan.cardinality[name] = card
     _check_capacity(dataset, plan.rows)
+    _check_relations(plan)
     return plan
 
 
@@ -180,11 +182,68 @@ def _only_where(plan: Plan, parent: str, where: Node, count: CountFn, read_colum
     return counted
 
 
+def _check_relations(plan: Plan) -> None:
+    """Refuse a plan whose references cannot be drawn: a reference into a table that has no rows at this
+    plan, or ``choose: distinct`` asked for more different rows per parent than its target has. Found here,
+    before anything is computed or written, with the table, the column and a fix."""
+    dataset = plan.dataset
+    problems: list[SpecProblem] = []
+    for name in dataset.order:
+        model = dataset.tables[name]
+        if not plan.rows.get(name):
+            continue
+        for col in model.columns.values():
+            if col.kind != "ref" or col.target_table is None or col.choose in ("parent", "first_of_parent",
+                                                                               "random_of_parent", "earlier"):
+                continue  # these follow the rows of a parent (or of this table), always there
+            target, path = col.target_table, ("tables", name, "columns", col.name)
+            size = plan.rows[target]
+            if size == 0 and col.null_rate < 1:
+                problems.append(dataset.source.problem(
+                    path, f"references '{target}', which has no rows in this plan, but '{name}' has "
+                    f"{plan.rows[name]:,}", _empty_hint(plan, target)))
+            elif col.choose == "distinct" and name in plan.cardinality:
+                most = plan.cardinality[name].most
+                if most > size:
+                    problems.append(dataset.source.problem(
+                        path, f"choose: distinct needs at most {size:,} rows per parent (the rows of '{target}' "
+                        f"in this plan), but a '{model.parent}' row has {most:,} children",
+                        _distinct_hint(plan, target, most)))
+    if problems:
+        raise SpecError(problems)
+
+
+def _distinct_hint(plan: Plan, target: str, most: int) -> str:
+    """How to give ``target`` at least ``most`` rows: the smallest --scale, or the row count to set."""
+    model = plan.dataset.tables[target]
+    if model.parent is None and isinstance(model.spec.rows, int) and model.spec.scale:
+        base = model.spec.rows
+        smallest = (most - 0.5) / base  # round(base * scale) >= most from here on
+        step = 10.0 ** (math.floor(math.log10(smallest)) - 1)  # two significant digits, rounded up
+        nice = math.ceil(smallest / step) * step
+        nice = float(f"{nice:.2g}") if max(1, round(base * float(f"{nice:.2g}"))) >= most else nice
+        return (f"'{target}' needs at least {most:,} rows: use --scale {nice:g} or more (or --rows "
+                f"{target}={most}), or lower the children per parent")
+    return f"give '{target}' at least {most:,} rows, or lower the children per parent"
+
+
+def _empty_hint(plan: Plan, target: str) -> str:
+    model = plan.dataset.tables[target]
+    if model.parent is not None and plan.rows.get(model.parent):
+        return (f"'{target}' has rows per '{model.parent}' and none came out: raise its count, loosen its where, "
+                "or give this column a null_rate of 1")
+    return f"give '{target}' rows, or make this column null (null_rate: 1)"
+
+
 def _check_capacity(dataset: Dataset, counts: dict[str, int]) -> None:
     problems: list[SpecProblem] = []
     for name, model in dataset.tables.items():
         for col in model.columns.values():
             gen = col.generator
+            if gen is not None and gen.row_problem(counts[name]):
+                problems.append(dataset.source.problem(("tables", name, "columns", col.name),
+                                                       gen.row_problem(counts[name]),
+                                                       "lower the start or the step, or the row count"))
             if gen is None or not model.unique_mode(col.name):
                 continue
             capacity = gen.capacity()

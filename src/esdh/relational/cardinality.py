@@ -65,9 +65,13 @@ class Cardinality:
         self.count = count
         blocks = (parent_rows + BLOCK - 1) // BLOCK
         totals = np.zeros(blocks, dtype=np.int64)
+        self.most = 0  # the most children any parent has (a plan checks choose: distinct against it)
         for b in range(blocks):  # one vectorised pass per block of 65,536 parents
             start = b * BLOCK
-            totals[b] = self.count(np.arange(start, min(start + BLOCK, parent_rows), dtype=np.int64)).sum()
+            counts = self.count(np.arange(start, min(start + BLOCK, parent_rows), dtype=np.int64))
+            totals[b] = counts.sum()
+            if len(counts):
+                self.most = max(self.most, int(counts.max()))
         self.block_starts = np.concatenate([[0], np.cumsum(totals)])
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
 

@@ -6,22 +6,25 @@ user sees all of them at once; nothing is generated from a spec with errors.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
-import re
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
 from esdh.errors import SpecError, SpecProblem
-from esdh.expr import ExpressionError, Node, names, parse
-from esdh.generators.base import registry
+from esdh.expr import ExpressionError, Node, names, parse, regex_error
+from esdh.generators.base import registry, weights_problem
 from esdh.generators.numeric import DISTRIBUTIONS
 from esdh.spec.columns import Compiled
 from esdh.spec.cycles import find_cycle, toposort
-from esdh.spec.model import COLUMN_KEYS, Column, Count, RowsPer, Spec, Table
+from esdh.spec.model import COLUMN_KEYS, Check, Column, Count, RowsPer, Spec, Table
+from esdh.spec.types import cast_problem, copied_cast_problem, produced_type
 from esdh.spec.yamlsource import Path_, SourceMap
 
 if TYPE_CHECKING:
@@ -35,6 +38,7 @@ SPECIAL_NAMES = {"as_of", "row_index", "ordinal", "siblings"}
 SIBLING_NAMES = {"ordinal", "siblings"}
 ROWS = "<rows>"  # the node of a table's row count in column_graph
 ColumnNode = tuple[str, str]
+_FINITE_HINT = "write a plain number (YAML's .nan and .inf are not allowed)"
 
 
 @dataclass
@@ -119,6 +123,8 @@ class _Compiler:
         for name, table in self.spec.tables.items():
             tables[name] = self.table(name, table)
         self.check_relations(tables)
+        if not self.problems:  # types are read across tables: only once every column is known to be sound
+            self.check_types(tables)
         order = self.table_order(tables)
         if self.problems:
             raise SpecError(sorted(self.problems, key=lambda p: (p.line or 0, p.path)))
@@ -141,10 +147,18 @@ class _Compiler:
         if MARKER_COLUMN not in columns:
             marker = Column(value=self.spec.marker, description="provenance: this row is synthetic")
             columns[MARKER_COLUMN] = Compiled(MARKER_COLUMN, marker, "value", value=self.spec.marker)
-        for key_col in table.primary_key_columns:
+        for group_path, group in [((*path, "primary_key"), table.primary_key_columns),
+                                  *(((*path, "unique", i), g) for i, g in enumerate(table.unique))]:
+            repeated = sorted({c for c in group if group.count(c) > 1})
+            if repeated:
+                self.problem(group_path, f"names column '{repeated[0]}' more than once",
+                             "list each column of a key once")
+            elif group_path[-1] != "primary_key" and not group:
+                self.problem(group_path, "an empty unique key", "list the columns that are unique together")
+        for key_col in dict.fromkeys(table.primary_key_columns):
             if key_col not in table.columns:
                 self.problem((*path, "primary_key"), f"primary key column '{key_col}' is not a column",
-                             suggest(key_col, set(table.columns)) or "name one of the table's columns")
+                             suggest(key_col, set(table.columns)) or f"columns: {', '.join(table.columns)}")
             elif table.columns[key_col].null_rate:
                 self.problem((*path, "columns", key_col, "null_rate"), "a primary key column cannot be null",
                              "remove null_rate from the key column")
@@ -175,8 +189,7 @@ class _Compiler:
         if rows.per in self.broken:
             return None, rows.count
         if rows.per not in self.spec.tables:
-            self.problem((*path, "rows", "per"), f"unknown parent table '{rows.per}'",
-                         suggest(rows.per, set(self.spec.tables)) or "name a table of this spec")
+            self.problem((*path, "rows", "per"), f"unknown parent table '{rows.per}'", self.tables_hint(rows.per))
             return None, rows.count
         if rows.per == name:
             self.problem((*path, "rows", "per"), "a table cannot be its own parent",
@@ -199,6 +212,10 @@ class _Compiler:
             if not isinstance(weights, list) or len(weights) != expected:
                 self.problem(path, f"distribution 'weights' needs a weights list of {expected} numbers "
                              f"(one per count from {count.min} to {count.max})")
+            elif not all(isinstance(w, int | float) and not isinstance(w, bool) for w in weights):
+                self.problem((*path, "weights"), "weights must be numbers", _type_hint("float_type"))
+            elif weights_problem(weights):
+                self.problem((*path, "weights"), weights_problem(weights), _value_hint(weights_problem(weights)))
             return
         cls = DISTRIBUTIONS.get(count.distribution)
         if cls is None:
@@ -239,14 +256,34 @@ class _Compiler:
             return None
         if column.references:
             self._target((*path, "references"), column.references)
-        if column.check and column.check.pattern:
-            try:
-                re.compile(column.check.pattern)
-            except re.error as exc:
-                self.problem((*path, "check", "pattern"), f"invalid regular expression: {exc}")
+        if column.check:
+            self.check_bounds((*path, "check"), column.check)
         builder = getattr(self, f"column_{kind}")
         result: Compiled | None = builder(path, name, column)
         return result
+
+    def check_bounds(self, path: Path_, check: Check) -> None:
+        """A column check that no value could pass, or that cannot be evaluated, is a spec error."""
+        for key in ("min", "max"):
+            bound = getattr(check, key)
+            if isinstance(bound, float) and not math.isfinite(bound):
+                self.problem((*path, key), f"{key} must be a finite number, got {bound}", _FINITE_HINT)
+        low, high = check.min, check.max
+        comparable = (isinstance(low, int | float) and isinstance(high, int | float)) or (
+            isinstance(low, dt.date) and isinstance(high, dt.date) and type(low) is type(high))
+        if comparable and low > high:  # type: ignore[operator]
+            self.problem((*path, "min"), f"min ({low}) is greater than max ({high}): no value can pass",
+                         "swap min and max")
+        if check.min_length is not None and check.max_length is not None and check.min_length > check.max_length:
+            self.problem((*path, "min_length"), f"min_length ({check.min_length}) is greater than max_length "
+                         f"({check.max_length}): no value can pass", "swap min_length and max_length")
+        if check.enum is not None and not check.enum:
+            self.problem((*path, "enum"), "an empty enum lets no value pass", "list the allowed values")
+        if check.pattern is not None:
+            error = regex_error(check.pattern)
+            if error:
+                self.problem((*path, "pattern"), f"invalid regular expression: {error}",
+                             "patterns use RE2 syntax (no look-around or back-references)")
 
     def column_value(self, path: Path_, name: str, column: Column) -> Compiled:
         if column.unique:
@@ -277,11 +314,16 @@ class _Compiler:
             generator = cls(params)
             depends_on = generator.dependencies()
             generator.output_type()
+            problem = generator.problem(self.spec.as_of)
         except ValidationError as exc:
             self.validation_errors(path, exc, f"generator '{gen_name}'", cls.Params.model_fields)
             return None
         except (ValueError, ExpressionError) as exc:
             self.problem(path, f"generator '{gen_name}': {exc}")
+            return None
+        if problem:
+            self.problem(path, f"generator '{gen_name}': {problem}", _value_hint(problem) or
+                         "see the generator's parameters in docs/spec.md")
             return None
         if column.unique and not generator.can_be_unique():
             hint = ("its numbers are unique per state: declare unique: [[state_column, this column]] on the table"
@@ -289,6 +331,12 @@ class _Compiler:
                     "use a generator that supports unique (uuid, sequence, uniform_int, pattern, email, ...)")
             self.problem((*path, "unique"), f"generator '{gen_name}' cannot guarantee unique values here", hint)
         return Compiled(name, column, "generator", generator=generator, depends_on=depends_on)
+
+    def tables_hint(self, name: str) -> str:
+        """The closest table name, and the tables there are."""
+        close = suggest(name, set(self.spec.tables))
+        listed = f"tables: {', '.join(self.spec.tables)}"
+        return f"{close} ({listed})" if close else listed
 
     def _target(self, path: Path_, text: str) -> tuple[str, str] | None:
         table, _, column = text.partition(".")
@@ -298,14 +346,14 @@ class _Compiler:
         if table in self.broken:
             return None
         if table not in self.spec.tables:
-            self.problem(path, f"unknown table '{table}'", suggest(table, set(self.spec.tables)) or
-                         "name a table of this spec")
+            self.problem(path, f"unknown table '{table}'", self.tables_hint(table))
             return None
         if f"{table}.{column}" in self.broken:
             return None
         if column not in self.spec.tables[table].columns and column != MARKER_COLUMN:
             self.problem(path, f"table '{table}' has no column '{column}'",
-                         suggest(column, set(self.spec.tables[table].columns)) or "name a column of that table")
+                         suggest(column, set(self.spec.tables[table].columns)) or
+                         f"its columns: {', '.join(self.spec.tables[table].columns)}")
             return None
         return table, column
 
@@ -351,7 +399,8 @@ class _Compiler:
             else:
                 given = err.get("input")
                 shown = f" (got {given!r})" if not isinstance(given, dict | list) else ""
-                self.problem(where, f"{err['msg'].removeprefix('Value error, ')}{shown}", _type_hint(err["type"]))
+                message = err["msg"].removeprefix("Value error, ")
+                self.problem(where, f"{message}{shown}", _type_hint(err["type"]) or _value_hint(message))
 
     # ---- order and relations ------------------------------------------------------------------
     def column_order(self, path: Path_, columns: dict[str, Compiled]) -> list[str]:
@@ -448,6 +497,9 @@ class _Compiler:
         if col.choose == "distinct" and (model.parent is None or col.target_table == model.parent):
             self.problem((*path, "choose"), "'distinct' picks different rows of another table for the children of "
                          "one parent", "give this table rows: {per: ...} and reference a table other than the parent")
+        if col.spec.weight_by and col.choose != "weighted":
+            self.problem((*path, "weight_by"), f"weight_by has no effect with choose: {col.choose}",
+                         "use choose: weighted, or remove weight_by" if col.choose == "uniform" else "remove weight_by")
         if col.choose == "weighted":
             if not col.spec.weight_by:
                 self.problem((*path, "weight_by"), "choose: weighted needs weight_by (a numeric column of the target)")
@@ -456,6 +508,40 @@ class _Compiler:
                              suggest(col.spec.weight_by, set(target.columns)))
         if col.target_table == model.name:
             col.depends_on = {col.target_column or ""}  # a self-reference reads the key of another row
+
+    # ---- types --------------------------------------------------------------------------------
+    def check_types(self, tables: dict[str, TableModel]) -> None:
+        """Declared types the values cannot take, and weight_by columns that are not weights: found when the
+        spec is compiled, not when a chunk is cast (where the error had no line)."""
+        for model in tables.values():
+            path: Path_ = ("tables", model.name, "columns")
+            for col in model.columns.values():
+                if col.declared_type is not None:
+                    problem = cast_problem(col, self.spec.as_of) or copied_cast_problem(
+                        col, {n: t.columns for n, t in tables.items()})
+                    if problem:
+                        self.problem((*path, col.name, "type"),
+                                     f"{problem} do not fit the declared type {col.spec.type}",
+                                     "change the type, or the values (round numbers with round: 0)")
+                if col.choose == "weighted" and col.spec.weight_by and col.target_table in tables:
+                    self.check_weights((*path, col.name, "weight_by"), tables[col.target_table],
+                                       col.spec.weight_by)
+
+    def check_weights(self, path: Path_, target: TableModel, column: str) -> None:
+        col = target.columns.get(column)
+        if col is None:
+            return  # reported already
+        type_ = col.declared_type or produced_type(col)
+        if type_ is not None and not (pa.types.is_integer(type_) or pa.types.is_floating(type_)):
+            self.problem(path, f"choose: weighted needs a numeric weight_by column, but {target.name}.{column} "
+                         f"is {type_}",
+                         "name a column of numbers (0 or more) of the referenced table")
+            return
+        low = col.generator.bounds(self.spec.as_of).get("min") if col.generator is not None else (
+            col.value if col.kind == "value" else None)
+        if isinstance(low, int | float) and not isinstance(low, bool) and low < 0:
+            self.problem(path, f"weight_by {target.name}.{column} can be negative (down to {low}): a weight "
+                         "must be 0 or more", "use a column whose values are 0 or more")
 
     def table_order(self, tables: dict[str, TableModel]) -> list[str]:
         graph: dict[str, set[str]] = {}
@@ -469,9 +555,17 @@ class _Compiler:
             graph[name] = {d for d in deps if d in tables}
         order, cycle = toposort(graph)
         if cycle:
-            self.problem(("tables", cycle[0]), f"tables depend on each other in a cycle: {' -> '.join(cycle)}",
-                         "a foreign key cycle cannot be generated; make one of the links a lookup-free column "
-                         "or remove it")
+            first, second = cycle[0], cycle[1]
+            model = tables[first]
+            column = next((c.name for c in model.columns.values() if c.target_table == second and
+                           c.kind != "aggregate"), None)
+            where: Path_ = ("tables", first, "columns", column) if column else ("tables", first, "rows", "per")
+            self.problem(where, f"tables depend on each other in a cycle: {' -> '.join(cycle)}; a table is generated "
+                         "after the tables it reads (its rows.per parent and the tables of its ref and lookup "
+                         "columns), so none of these can come first",
+                         "keep the foreign key on one side only; read the other direction back with an aggregate "
+                         "(e.g. aggregate: first, of: child.key, when the child has rows per this table) or put "
+                         "both keys in a link table that references both")
         return order
 
 
@@ -484,6 +578,21 @@ def _type_hint(kind: str) -> str:
         return "write text (quote it if YAML reads it as something else)"
     if kind in ("list_type", "dict_type"):
         return "check the shape against docs/spec.md"
+    return ""
+
+
+def _value_hint(message: str) -> str:
+    """A fix for the value problems generator parameters report."""
+    if "finite" in message:
+        return _FINITE_HINT
+    if "weights must not" in message:
+        return "give every value a weight of 0 or more, and at least one above 0"
+    if "is greater than max" in message or "is after max" in message:
+        return "swap min and max"
+    if message.startswith("no rank"):
+        return "raise n, or bring min and max into 1..n"
+    if "greater than" in message or "less than" in message:
+        return "see the generator's parameters in docs/spec.md"
     return ""
 
 

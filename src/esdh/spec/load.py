@@ -16,7 +16,7 @@ from esdh.spec.compile import Dataset, compile_spec, suggest
 from esdh.spec.model import UNION_TAGS, Column, Spec, Table
 from esdh.spec.source import resolve_source
 from esdh.spec.versions import apply_version
-from esdh.spec.yamlsource import Path_, SourceMap, load_yaml, read_yaml
+from esdh.spec.yamlsource import Path_, SourceMap, dotted, load_yaml, read_yaml
 
 # A step pydantic adds to an error's location (``function-after[_check(), Column]``), not a key of the spec
 # (a key may hold "[" too: ``1[as_of`` is a key, reported as unknown).
@@ -147,11 +147,58 @@ def load_spec(source: str | Path | dict[str, Any], version: str | None = None) -
         data, smap = read_yaml(origin.path)
     else:
         data, smap = load_yaml(str(source), "<text>")
-    data = apply_version(data, smap, version)
-    spec, problems, broken = parse_spec(data, smap)
-    dataset = compile_spec(spec, smap, problems, broken)
+    dataset = _compile_version(data, smap, version)
     dataset.origin = origin
     return dataset
+
+
+def _compile_version(data: Any, smap: SourceMap, version: str | None) -> Dataset:
+    """Compile ``version`` of the spec (None: the base), checking every declared version on the way: a
+    version whose changes break the spec is an error of the spec, found by ``spec check`` and by any load,
+    not only when someone asks for that version."""
+    versions = data.get("versions") if isinstance(data, dict) else None
+    declared = {str(v): entry for v, entry in versions.items()} if isinstance(versions, dict) else {}
+    if version is not None and version not in declared:
+        data = apply_version(data, smap, version)  # the base version by its number, or an unknown one (raises)
+        version = None
+    dataset, problems = _compiled(data, smap, None)
+    seen = {(p.path, p.message) for p in problems}
+    for other, entry in declared.items():
+        if any(p.path == f"versions.{other}" or p.path.startswith(f"versions.{other}.") for p in problems):
+            continue  # the version entry itself is malformed: reported once already
+        try:
+            evolved, found = _compiled(data, smap, other)
+        except SpecError as exc:  # the changes themselves name what is not there; located already
+            evolved, found = None, exc.problems
+        else:
+            found = [_in_version(p, smap, other, entry["changes"]) for p in found if (p.path, p.message) not in seen]
+        problems += found
+        if other == version:
+            dataset = evolved
+    if problems:
+        raise SpecError(sorted(problems, key=lambda p: (p.line or 0, p.path)))
+    assert dataset is not None  # compiled without problems
+    return dataset
+
+
+def _compiled(data: Any, smap: SourceMap, version: str | None) -> tuple[Dataset | None, list[SpecProblem]]:
+    """One version of the spec compiled, or its problems."""
+    evolved = apply_version(data, smap, version)
+    spec, problems, broken = parse_spec(evolved, smap)
+    try:
+        return compile_spec(spec, smap, problems, broken), []
+    except SpecError as exc:
+        return None, exc.problems
+
+
+def _in_version(problem: SpecProblem, smap: SourceMap, version: str, changes: dict[str, Any]) -> SpecProblem:
+    """A problem that only a version has, placed on the change that caused it (a change at, above or below
+    the problem's path), else on the version itself."""
+    related = [k for k in map(str, changes) if problem.path == k or problem.path.startswith(k + ".")
+               or k.startswith(problem.path + ".")]
+    path: Path_ = ("versions", version, "changes", related[0]) if related else ("versions", version)
+    return SpecProblem(dotted(path), f"version {version} makes {problem.path} wrong: {problem.message}",
+                       problem.hint or "fix or remove this change", smap.file, smap.line_of(path))
 
 
 def spec_hash(spec: Spec) -> str:

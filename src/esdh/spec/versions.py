@@ -20,7 +20,7 @@ def apply_version(data: Any, source: SourceMap, version: str | None) -> Any:
     if version is None or not isinstance(data, dict) or str(data.get("version", "1.0.0")) == version:
         return data
     versions = data.get("versions")
-    declared: dict[str, Any] = versions if isinstance(versions, dict) else {}
+    declared: dict[str, Any] = {str(k): v for k, v in versions.items()} if isinstance(versions, dict) else {}
     if version not in declared:
         known = [str(data.get("version", "1.0.0")), *declared]
         raise SpecError([source.problem(("versions",), f"version '{version}' is not declared",
