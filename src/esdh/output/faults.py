@@ -95,16 +95,17 @@ def check_path(path: Path) -> None:
     limit = name_max(path)
     for part in path.parts:
         if len(os.fsencode(part)) > limit:
-            raise NameTooLongError(f"the folder name '{_shorten(part)}' in {_shorten(str(path), 120)} is "
-                                   f"{len(os.fsencode(part))} bytes; the file system allows {limit}: choose "
-                                   "a shorter name")
+            raise NameTooLongError(f"the folder name '{_shorten(part)}' in {_shorten(str(path), 120)} is too "
+                                   f"long for the file system: {len(os.fsencode(part))} bytes, at most {limit} "
+                                   "allowed; choose a shorter name")
     try:
         path_max = int(os.pathconf(existing_ancestor(path), "PC_PATH_MAX"))
     except (OSError, ValueError):
         path_max = DEFAULT_PATH_MAX
     if len(os.fsencode(str(path))) + 64 > path_max:  # room for the files inside it
-        raise NameTooLongError(f"the path {_shorten(str(path), 120)} is too long for the file system "
-                               f"({len(os.fsencode(str(path)))} bytes; {path_max} allowed, with the files in it)")
+        raise NameTooLongError(f"the path {_shorten(str(path), 120)} is too long for the file system: "
+                               f"{len(os.fsencode(str(path)))} bytes, at most {path_max} allowed (with the "
+                               "files in it); choose a shorter path")
 
 
 def _shorten(text: str, keep: int = 40) -> str:

@@ -141,21 +141,24 @@ class FolderTarget:
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
+        failed = False
         try:
             if exc is None:
                 publish(self.folder, self.destination)
             elif isinstance(exc, EsdhError | OSError) or not self.journal.exists():
                 # a failure a retry cannot fix, or one of the file system (a full disk, a read-only
                 # target): nothing is left behind, neither the working folder nor the folders made for it
+                failed = True
                 shutil.rmtree(self.folder, ignore_errors=True)
-                remove_folders(self._created)
             else:  # interrupted (Ctrl-C, SIGTERM): the working folder stays for --resume
                 self.kept = True
         except BaseException:
-            remove_folders(self._created)
+            failed = True
             raise
         finally:
             self._unlock()
+            if failed:
+                remove_folders(self._created)
 
     @property
     def _lock_path(self) -> Path:

@@ -124,6 +124,19 @@ def record_digest(values: dict[str, Any]) -> str:
 SQLITE_PERM, SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN = 3, 8, 10, 13, 14
 
 
+def _nearly_full(folder: Path) -> bool:
+    """Whether the file system holding ``folder`` has (almost) no space left: SQLite reports a write that a
+    full disk refused as a plain I/O error, without its errno."""
+    try:
+        found = os.statvfs(folder)
+    except OSError:
+        return False
+    return found.f_bavail * found.f_frsize < NEARLY_FULL
+
+
+NEARLY_FULL = 1 << 20
+
+
 def _writable(folder: Path) -> bool:
     return os.access(folder, os.W_OK) and _why_not_writable(folder) != errno.EROFS
 
@@ -172,7 +185,7 @@ class Registry:
         if code is None:
             return exc
         primary = code & 0xFF
-        if primary == SQLITE_FULL:
+        if primary == SQLITE_FULL or (primary == SQLITE_IOERR and _nearly_full(self.root)):
             return fault(OSError(errno.ENOSPC, str(exc)), self.path, "the registry is unchanged")
         if primary in (SQLITE_READONLY, SQLITE_PERM) or (primary == SQLITE_CANTOPEN and not _writable(self.root)):
             return fault(OSError(_why_not_writable(self.root), str(exc)), self.path, "the registry is unchanged")
