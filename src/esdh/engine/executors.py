@@ -56,10 +56,12 @@ class LocalEngine:
 
 
 def _quiet_worker() -> None:
-    """Ctrl-C goes to the whole process group; the parent decides what stops, workers just end. A worker
+    """Ctrl-C (and a SIGTERM sent to a whole group, as service managers do) goes to every process; the parent
+    decides what stops, workers just end. A worker
     also ends with its parent: a parent killed (SIGKILL, the OOM killer) would otherwise leave its workers
     behind for good, blocked on a queue no one feeds, or writing into an output being resumed."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _end_with_parent()
 
 
