@@ -216,7 +216,7 @@ def test_version(runner: CliRunner) -> None:
 
 
 def test_a_refusal_of_the_system_is_one_line_and_exit_4(tmp_path, monkeypatch) -> None:
-    """An OSError that no layer turned into an ESDH error (here: a full disk while writing) is one line."""
+    """A full disk while writing is one line naming the output folder (see tests/test_faults.py for real)."""
     import dataclasses
     import errno
 
@@ -228,5 +228,6 @@ def test_a_refusal_of_the_system_is_one_line_and_exit_4(tmp_path, monkeypatch) -
     monkeypatch.setitem(formats.FORMATS, "csv", dataclasses.replace(formats.FORMATS["csv"], writer=full))
     result = CliRunner().invoke(cli, ["generate", "insurance", "--out", str(tmp_path / "out"), "--format", "csv"])
     assert result.exit_code == 4, result.output
-    assert f"error: No space left on device: {tmp_path / 'out'}" in result.output
+    assert f"error: no space left on device while writing {tmp_path / 'out'}; nothing was kept" in result.output
+    assert list(tmp_path.iterdir()) == []
     assert "Traceback" not in result.output

@@ -55,6 +55,40 @@ class OutputError(EsdhError):
     exit_code = 3
 
 
+class FileSystemError(OutputError):
+    """The file system refused a read or write (classified from the OSError's errno by
+    :func:`esdh.output.faults.fault`); what the command had written is removed."""
+
+    exit_code = 4
+
+    def __init__(self, message: str, os_error: OSError | None = None):
+        super().__init__(message)
+        self.os_error = os_error
+
+
+class NoSpaceError(FileSystemError):
+    """No space left on the device, or the disk quota is exhausted (ENOSPC, EDQUOT)."""
+
+    exit_code = 4
+
+
+class NotWritableError(FileSystemError):
+    """A read-only file system or a permission refused (EROFS, EACCES, EPERM)."""
+
+    exit_code = 5
+
+
+class NameTooLongError(FileSystemError):
+    """A file or folder name (or a path) longer than the file system allows (ENAMETOOLONG)."""
+
+    exit_code = 6
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C's KeyboardInterrupt so that the same clean-up runs and the work done so
+    far is kept for ``--resume``."""
+
+
 class MissingExtraError(EsdhError):
     """An optional dependency is not installed."""
 

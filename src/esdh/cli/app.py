@@ -6,28 +6,52 @@ line is ``esdh.cli.main.cli`` (this group before that import has no commands).
 
 from __future__ import annotations
 
+import signal
 import sys
+from types import FrameType
 
 import click
 
-from esdh.errors import EsdhError
+from esdh.errors import EsdhError, Terminated
 
-SYSTEM_EXIT = 4  # the operating system refused a read or write (docs/cli.md, exit codes)
+INTERRUPTED_EXIT = 130  # SIGINT (Ctrl-C), as a shell reports it (docs/cli.md, exit codes)
+TERMINATED_EXIT = 143  # SIGTERM
+RESUME_HINT = "the partitions written so far are kept: run the same command with --resume to continue"
+# commands that stop on SIGTERM the way they stop on Ctrl-C; the servers keep their own handling
+SERVERS = {"serve", "demo"}
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
 
 
 class EsdhGroup(click.Group):
     """Turns every ESDH error into a plain message and its exit code, never a traceback."""
 
     def invoke(self, ctx: click.Context) -> object:
+        words = [*getattr(ctx, "_protected_args", ()), *ctx.args]  # the command's name, before click resolves it
+        command = words[0] if words else None
+        previous = signal.signal(signal.SIGTERM, _terminate) if command not in SERVERS else None
         try:
             return super().invoke(ctx)
         except EsdhError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except Terminated:
+            click.echo(f"terminated; {RESUME_HINT}", err=True)
+            sys.exit(TERMINATED_EXIT)
+        except KeyboardInterrupt:
+            click.echo(f"interrupted; {RESUME_HINT}", err=True)
+            sys.exit(INTERRUPTED_EXIT)
         except OSError as exc:  # the system refused (a full disk, a permission): say what and where, once
-            where = f": {exc.filename}" if exc.filename else ""
-            click.echo(f"error: {exc.strerror or exc}{where}", err=True)
-            sys.exit(SYSTEM_EXIT)
+            from esdh import library
+
+            error = library.fault(exc, exc.filename, kept="", action="at")
+            click.echo(f"error: {error}", err=True)
+            sys.exit(error.exit_code)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
 
 @click.group(cls=EsdhGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -56,16 +56,11 @@ def generate(dataset: str, out: str, seed: int | None, randomize: bool, scale: f
     click.echo(f"seed: {plan.seed}{' (randomized)' if plan.randomized else ''}")
     if resume and randomize:
         raise click.UsageError("--resume replays a run: give its --seed, not --randomize")
-    try:
-        with progress_bar(plan, enabled=not quiet) as progress:
-            result = library.generate(plan, out, formats=parse_formats(formats), check=not no_check,
-                                      progress=progress, engine=engine, workers=workers, cluster=cluster,
-                                      part_rows=part_rows, resume=resume,
-                                      storage_options=parse_storage_options(storage_options) or None)
-    except KeyboardInterrupt:
-        click.echo("interrupted; run the same command with --resume to continue from the partitions "
-                   "already written", err=True)
-        sys.exit(130)
+    with progress_bar(plan, enabled=not quiet) as progress:  # Ctrl-C: exit 130, see cli.app
+        result = library.generate(plan, out, formats=parse_formats(formats), check=not no_check,
+                                  progress=progress, engine=engine, workers=workers, cluster=cluster,
+                                  part_rows=part_rows, resume=resume,
+                                  storage_options=parse_storage_options(storage_options) or None)
     if result.resumed:
         click.echo("resumed: kept the partitions an earlier run had written and verified")
     click.echo(f"dataset: {plan.dataset.spec.dataset} {plan.dataset.spec.version} -> {result.folder}")

@@ -57,8 +57,34 @@ class LocalEngine:
 
 
 def _quiet_worker() -> None:
-    """Ctrl-C goes to the whole process group; the parent decides what stops, workers just end."""
+    """Ctrl-C (and a SIGTERM sent to a whole group, as service managers do) goes to every process; the parent
+    decides what stops, workers just end. A worker
+    also ends with its parent: a parent killed (SIGKILL, the OOM killer) would otherwise leave its workers
+    behind for good, blocked on a queue no one feeds, or writing into an output being resumed."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _end_with_parent()
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _end_with_parent() -> None:
+    """SIGKILL this process when its parent dies (Linux ``prctl``; elsewhere nothing)."""
+    import ctypes
+    import multiprocessing
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def _run_part(recipe: Recipe, part: Part, task: PartTask[R]) -> R:

@@ -30,6 +30,7 @@ from esdh.library.governance import (
 )
 from esdh.output.datapackage import PartFile
 from esdh.output.dataset import Result
+from esdh.output.faults import fault
 from esdh.output.tables import Progress
 from esdh.plan.planner import Plan
 from esdh.quality.drift import DriftReport
@@ -61,6 +62,7 @@ __all__ = [
     "compare",
     "describe",
     "diff",
+    "fault",
     "generate",
     "ingest",
     "load",

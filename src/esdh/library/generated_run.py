@@ -9,9 +9,10 @@ from typing import Any
 
 from esdh.defaults import DEFAULT_PART_ROWS
 from esdh.engine.recipe import Recipe
-from esdh.errors import UsageError
+from esdh.errors import FileSystemError, UsageError
 from esdh.library.generation import SpecSource, generate, load, plan
 from esdh.logs import event, run_context
+from esdh.output.faults import fault
 from esdh.output.lineage import EVENTS
 from esdh.output.tables import Progress
 from esdh.plan.planner import Plan
@@ -57,9 +58,12 @@ def run_generated(source: SpecSource | Plan, registry: Registry | Path | str, *,
               engine=engine, formats=list(formats))
         keep = False
         try:
-            result = generate(the_plan, writer.staging, formats=formats, check=True, progress=progress,
-                              engine=engine, workers=workers, cluster=cluster,
-                              part_rows=DEFAULT_PART_ROWS if part_rows is None else part_rows, resume=resume)
+            try:
+                result = generate(the_plan, writer.staging, formats=formats, check=True, progress=progress,
+                                  engine=engine, workers=workers, cluster=cluster,
+                                  part_rows=DEFAULT_PART_ROWS if part_rows is None else part_rows, resume=resume)
+            except FileSystemError as exc:  # told of the run, not of its hidden working folder
+                raise exc if exc.os_error is None else fault(exc.os_error, writer.final) from None
             validation = ValidationReport.from_checks(dataset, Path(writer.reference), result.checks)
             validation_dict, drift_dict = writer.reports(validation, drift_against_previous(writer, thresholds))
             rows = {t: the_plan.rows[t] for t in the_plan.tables}
@@ -70,6 +74,9 @@ def run_generated(source: SpecSource | Plan, registry: Registry | Path | str, *,
         except (KeyboardInterrupt, SystemExit):
             keep = True  # an interrupted generation resumes from its partial folder
             raise
+        except OSError as exc:  # a full disk, a read-only registry while writing reports or publishing
+            event("run.failed", level=logging.WARNING, dataset=writer.dataset, version=version, error=str(exc))
+            raise fault(exc, writer.final) from None
         except Exception as exc:
             event("run.failed", level=logging.WARNING, dataset=writer.dataset, version=version,
                   error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)

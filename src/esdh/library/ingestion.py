@@ -21,6 +21,7 @@ from esdh.library.generation import SpecSource, load
 from esdh.logs import event, run_context
 from esdh.output.checksum import sha256_file
 from esdh.output.datapackage import PROFILE, field_type, versions, write_manifest
+from esdh.output.faults import fault
 from esdh.output.folder import MANIFEST
 from esdh.quality.drift import Thresholds
 from esdh.quality.validate import ValidationReport, validate_data
@@ -143,6 +144,8 @@ def ingest(source: Path | str, registry: Registry | Path | str, *, dataset: str,
             event("run.failed", level=logging.WARNING, dataset=dataset, version=version, error=str(exc).splitlines()[0]
                   if str(exc) else type(exc).__name__)
             writer.abandon(keep_staging=False)
+            if isinstance(exc, OSError):  # a full disk, a read-only registry: told of the run, not its staging
+                raise fault(exc, writer.final) from None
             raise
         outcome.validation, outcome.drift = validation_dict, drift_dict
         return outcome

@@ -14,6 +14,7 @@ from esdh.errors import UsageError
 from esdh.logs import event
 from esdh.output.datapackage import WrittenTable, build_manifest, write_manifest
 from esdh.output.dictionary import write_schema_metadata
+from esdh.output.faults import FILE_OVERHEAD, check_names, fault
 from esdh.output.folder import MANIFEST
 from esdh.output.formats import FORMATS
 from esdh.output.lineage import LineageRecorder
@@ -72,7 +73,21 @@ def generate_to_folder(plan: Plan, out: Path | str, formats: list[str], progress
     event("generate.started", dataset=plan.dataset.spec.dataset, version=plan.dataset.spec.version, seed=plan.seed,
           rows=sum(plan.rows[t] for t in plan.tables), formats=formats, engine=type(engine or LocalEngine()).__name__,
           out=str(out))
+    if store is None:
+        longest = max(len(FORMATS[fmt].extension) for fmt in formats)
+        check_names(Path(out).resolve(), plan.tables, "table name", "choose a shorter table name in the spec",
+                    overhead=max(FILE_OVERHEAD + longest, len("..00000.json.tmp")))
     target = StoreTarget(store, name, key, resume) if store else FolderTarget(Path(out), name, key, resume)
+    try:
+        return _generate(plan, target, formats, progress, check, engine, part_rows, store, lineage)
+    except OSError as exc:  # a local target removed what it wrote; a store's keeps it for --resume
+        kept = "the partitions written so far are kept for --resume" if target.kept else "nothing was kept"
+        raise fault(exc, store.url if store else Path(out).resolve(), kept) from None
+
+
+def _generate(plan: Plan, target: FolderTarget | StoreTarget, formats: list[str], progress: Progress | None,
+              check: bool, engine: Engine | None, part_rows: int | None, store: Store | None,
+              lineage: LineageRecorder) -> Result:
     with target:
         staging = target.folder
         written, results = write_tables(plan, staging, formats, progress, check, engine=engine,

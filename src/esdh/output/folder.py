@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from esdh.errors import OutputError
+from esdh.output.faults import OUTPUT_OVERHEAD, check_names, check_path, fault, make_folders, remove_folders
 
 MANIFEST = "datapackage.json"
 
@@ -49,17 +50,28 @@ def check_destination(folder: Path, dataset: str, manifest: str = MANIFEST) -> N
 def staged_folder(destination: Path, dataset: str, manifest: str = MANIFEST) -> Iterator[Path]:
     """Yield a hidden staging folder; on success it replaces ``destination`` atomically."""
     destination = destination.resolve()
+    check_path(destination)
+    check_names(destination.parent, [destination.name], "output folder name", "choose a shorter folder",
+                overhead=OUTPUT_OVERHEAD)
     check_destination(destination, dataset, manifest)
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    token = uuid.uuid4().hex[:12]
-    staging = destination.parent / f".{destination.name}.esdh-staging-{token}"
-    staging.mkdir()
+    created: list[Path] = []
     try:
-        yield staging
+        created = make_folders(destination.parent)
+        token = uuid.uuid4().hex[:12]
+        staging = destination.parent / f".{destination.name}.esdh-staging-{token}"
+        staging.mkdir()
+        try:
+            yield staging
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        publish(staging, destination, token)
+    except OSError as exc:  # nothing is left behind: the staging folder is gone, and so are the folders made
+        remove_folders(created)
+        raise fault(exc, destination) from None
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        remove_folders(created)
         raise
-    publish(staging, destination, token)
 
 
 def publish(staging: Path, destination: Path, token: str | None = None) -> None:

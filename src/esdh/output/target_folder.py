@@ -21,7 +21,9 @@ from types import TracebackType
 from typing import Any
 
 from esdh.errors import EsdhError, OutputError
+from esdh.logs import event
 from esdh.output.checksum import sha256_file
+from esdh.output.faults import OUTPUT_OVERHEAD, check_names, check_path, make_folders, remove_folders
 from esdh.output.folder import check_destination, publish
 from esdh.output.journal import JOURNAL, RUN_KEY, resumes
 from esdh.output.partition import PartResult
@@ -41,21 +43,35 @@ class FolderTarget:
         self.resumed = False
         self.kept = False
         self._lock: int | None = None
+        self._created: list[Path] = []  # folders above the destination that this output made
+        self._made_folder = False
 
     def __enter__(self) -> FolderTarget:
+        check_path(self.destination)
+        check_names(self.destination.parent, [self.destination.name], "output folder name",
+                    "choose a shorter --out", overhead=OUTPUT_OVERHEAD)
+        check_destination(self.destination, self.dataset)
+        self._created = []
         try:
-            check_destination(self.destination, self.dataset)
-            self.destination.parent.mkdir(parents=True, exist_ok=True)
+            self._created = make_folders(self.destination.parent)
             self._lock = _take_lock(self._lock_path)
-        except OSError as exc:
+        except NotADirectoryError as exc:
+            remove_folders(self._created)
             raise OutputError(f"cannot write to {self.destination}: {_reason(exc, self.destination)}") from None
+        except BaseException:
+            remove_folders(self._created)
+            raise
         if self._lock is None:
             raise OutputError(f"another process is writing to {self.destination}; wait for it or choose another "
                               "folder")
         try:
+            _recover(self.destination)
             self._prepare()
         except BaseException:
+            if self._made_folder:
+                shutil.rmtree(self.folder, ignore_errors=True)
             self._unlock()
+            remove_folders(self._created)
             raise
         return self
 
@@ -64,7 +80,9 @@ class FolderTarget:
             if resumes(self.resume, self._recorded_key(), self.key, self.folder):
                 self.resumed = True
                 return
+            event("output.discarded", folder=str(self.folder), reason="not resumed")
             shutil.rmtree(self.folder)
+        self._made_folder = True
         self.journal.mkdir(parents=True)
         (self.journal / RUN_KEY).write_text(json.dumps(self.key, sort_keys=True), encoding="utf-8")
 
@@ -123,15 +141,24 @@ class FolderTarget:
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
+        failed = False
         try:
             if exc is None:
                 publish(self.folder, self.destination)
-            elif isinstance(exc, EsdhError) or not self.journal.exists():
+            elif isinstance(exc, EsdhError | OSError) or not self.journal.exists():
+                # a failure a retry cannot fix, or one of the file system (a full disk, a read-only
+                # target): nothing is left behind, neither the working folder nor the folders made for it
+                failed = True
                 shutil.rmtree(self.folder, ignore_errors=True)
-            else:
+            else:  # interrupted (Ctrl-C, SIGTERM): the working folder stays for --resume
                 self.kept = True
+        except BaseException:
+            failed = True
+            raise
         finally:
             self._unlock()
+            if failed:
+                remove_folders(self._created)
 
     @property
     def _lock_path(self) -> Path:
@@ -163,6 +190,23 @@ def _take_lock(path: Path) -> int | None:
         if same:
             return handle
         os.close(handle)
+
+
+def _recover(destination: Path) -> None:
+    """Finish what a publish killed between its two renames left (see :func:`esdh.output.folder.publish`):
+    the earlier output, moved aside, goes back in place if nothing took it; otherwise it is removed."""
+    for retired in sorted(destination.parent.glob(f".{_glob_escape(destination.name)}.esdh-retired-*")):
+        if not retired.is_dir():
+            continue
+        if destination.exists():
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.rename(retired, destination)
+            event("output.recovered", folder=str(destination))
+
+
+def _glob_escape(name: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
 
 
 def _reason(exc: OSError, destination: Path) -> str:

@@ -9,12 +9,13 @@ never removes a run that is still being written.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import socket
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import Any
 
 from esdh import sqlite_store
 from esdh.errors import OutputError, UsageError
+from esdh.output.faults import fault
 from esdh.processes import pid_alive
 
 DATABASE = "registry.sqlite"
@@ -119,6 +121,34 @@ def record_digest(values: dict[str, Any]) -> str:
     return hashlib.sha256(document.encode("utf-8")).hexdigest()
 
 
+SQLITE_PERM, SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN = 3, 8, 10, 13, 14
+
+
+def _nearly_full(folder: Path) -> bool:
+    """Whether the file system holding ``folder`` has (almost) no space left: SQLite reports a write that a
+    full disk refused as a plain I/O error, without its errno."""
+    try:
+        found = os.statvfs(folder)
+    except OSError:
+        return False
+    return found.f_bavail * found.f_frsize < NEARLY_FULL
+
+
+NEARLY_FULL = 1 << 20
+
+
+def _writable(folder: Path) -> bool:
+    return os.access(folder, os.W_OK) and _why_not_writable(folder) != errno.EROFS
+
+
+def _why_not_writable(folder: Path) -> int:
+    """EROFS for a folder on a read-only file system, else EACCES."""
+    try:
+        return errno.EROFS if os.statvfs(folder).f_flag & os.ST_RDONLY else errno.EACCES
+    except OSError:
+        return errno.EACCES
+
+
 def _process_alive(host: str | None, pid: int | None) -> bool:
     """Whether the writer that reserved a run may still be at work (a writer on another host is assumed
     to be: its pid means nothing here)."""
@@ -135,15 +165,34 @@ class Registry:
         self.path = self.root / DATABASE
 
     def _connect(self) -> sqlite3.Connection:
-        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise fault(exc, self.root) from None
         try:
             con = sqlite_store.connect(self.path, self._prepare, timeout_s=BUSY_TIMEOUT_S)
         except sqlite3.DatabaseError as exc:
             if isinstance(exc, sqlite3.OperationalError):  # locked, busy, unreadable: not a judgement of the file
-                raise
+                raise self._refused(exc) from None
             raise OutputError(f"malformed registry: {self.path} is not an ESDH registry ({exc})") from None
         con.row_factory = sqlite3.Row
         return con
+
+    def _refused(self, exc: sqlite3.OperationalError) -> Exception:
+        """A full disk or a read-only file system as the same errors as any other write's (see
+        :mod:`esdh.output.faults`); any other SQLite error as it is."""
+        code = getattr(exc, "sqlite_errorcode", None)
+        if code is None:
+            return exc
+        primary = code & 0xFF
+        if primary == SQLITE_FULL or (primary == SQLITE_IOERR and _nearly_full(self.root)):
+            return fault(OSError(errno.ENOSPC, str(exc)), self.path, "the registry is unchanged")
+        if primary in (SQLITE_READONLY, SQLITE_PERM) or (primary == SQLITE_CANTOPEN and not _writable(self.root)):
+            return fault(OSError(_why_not_writable(self.root), str(exc)), self.path, "the registry is unchanged")
+        if primary in (SQLITE_IOERR, SQLITE_CANTOPEN):
+            return fault(OSError(errno.EIO, f"I/O error in the registry ({exc})"), self.path,
+                         "the registry is unchanged")
+        return exc
 
     def _prepare(self, con: sqlite3.Connection) -> None:
         sqlite_store.use_wal(con)
@@ -186,6 +235,8 @@ class Registry:
                 con.execute("ROLLBACK")
                 raise
             con.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            raise self._refused(exc) from None
         finally:
             con.close()
 
@@ -206,10 +257,13 @@ class Registry:
 
     # -- writing -------------------------------------------------------------------------------------
 
-    def reserve(self, dataset: str, version: str, source: str, **fields: Any) -> RunRecord:
+    def reserve(self, dataset: str, version: str, source: str,
+                unfinished: Callable[[Path], None] | None = None, **fields: Any) -> RunRecord:
         """Claim ``dataset`` ``version`` for a run about to be written; refuse a version that exists or that
         a live process is writing. A reservation left by a writer that died is taken over (and the run can
-        then resume what it had written)."""
+        then resume what it had written); if that writer died after publishing the run folder but before
+        registering it, ``unfinished`` is given the folder to remove (else it is refused like any folder
+        that is not in the registry)."""
         folder = f"{dataset}/{version}"
         values = {"host": socket.gethostname(), "pid": os.getpid(), **fields}
         with self._transaction() as con:
@@ -224,6 +278,8 @@ class Registry:
                     raise OutputError(f"run {dataset} {version} is being written by process {found.pid} on "
                                       f"{found.host}; wait for it or choose another --version")
                 con.execute("DELETE FROM runs WHERE id = ?", (found.id,))
+                if unfinished is not None and (self.root / folder).exists():
+                    unfinished(self.root / folder)
             if (self.root / folder).exists():
                 raise OutputError(f"{self.root / folder} already exists but is not in the registry; move it away "
                                   "or choose another --version")

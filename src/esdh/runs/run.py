@@ -18,11 +18,13 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
+import logging
 import os
 import re
 import shlex
 import shutil
 import socket
+import sqlite3
 import stat
 import sys
 import uuid
@@ -31,10 +33,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from esdh.errors import OutputError, UsageError
+from esdh.errors import EsdhError, OutputError, UsageError
 from esdh.logs import event
 from esdh.output.checksum import sha256_file
 from esdh.output.datapackage import file_resource, write_manifest
+from esdh.output.faults import RUN_OVERHEAD, check_names, check_path, remove_folders
 from esdh.output.folder import MANIFEST, publish_new, write_text
 from esdh.output.lineage import EVENTS
 from esdh.runs.registry import META, RUN_METADATA, Registry, RunRecord, record_digest
@@ -155,6 +158,9 @@ class RunWriter:
         self.registry = registry
         self.dataset = dataset
         self.version = check_version(version)
+        check_path(registry.root / dataset / version)
+        check_names(registry.root, [dataset], "dataset name", overhead=0)
+        check_names(registry.root, [version], "run version", "choose a shorter --version", overhead=RUN_OVERHEAD)
         self.source = source
         self.run_id = str(uuid.uuid4())
         self.command = command if command is not None else command_line()
@@ -163,6 +169,7 @@ class RunWriter:
         self.staging = registry.root / dataset / f".{version}.esdh-pending"
         self.meta = registry.root / dataset / META / version
         self.record: RunRecord | None = None
+        self._created: list[Path] = []  # the dataset's folder and .meta, when this run made them
 
     @property
     def reference(self) -> str:
@@ -171,7 +178,9 @@ class RunWriter:
 
     def reserve(self, **fields: Any) -> RunRecord:
         self.record = self.registry.reserve(self.dataset, self.version, self.source, started_at=self.started,
-                                            user=_user(), command=self.command, esdh_version=__version__, **fields)
+                                            user=_user(), command=self.command, esdh_version=__version__,
+                                            unfinished=self._discard_unregistered, **fields)
+        self._created = [p for p in (self.registry.root / self.dataset, self.meta.parent) if not p.exists()]
         if self.staging.exists():  # left by a run killed after generating: generation redoes it (or resumes)
             remove_run_folder(self.staging)
         previous = self.registry.previous(self.record)
@@ -207,8 +216,28 @@ class RunWriter:
         add_reports(self.staging, sorted(files))
         return validation_dict, drift_dict
 
+    def _discard_unregistered(self, folder: Path) -> None:
+        """The run folder (and metadata) of a writer that died after publishing it but before registering it
+        (its reservation is being taken over): never finished, so it is redone."""
+        event("run.discarded", folder=str(folder), reason="its writer died before registering it")
+        remove_run_folder(folder)
+        shutil.rmtree(self.meta, ignore_errors=True)
+
     def publish(self, events_file: Path | None = None, **fields: Any) -> RunOutcome:
-        """Make the staged run read-only, rename it into place and register it as complete."""
+        """Make the staged run read-only, rename it into place and register it as complete; if any of it
+        fails, what it did is undone (the run folder, its metadata), so the version can be written again."""
+        assert self.record is not None
+        try:
+            return self._publish(events_file, **fields)
+        except BaseException:
+            if self.record.being_written:
+                if self.final.exists():
+                    make_writable(self.final)
+                    os.rename(self.final, self.staging)  # abandon() removes it, or keeps it for a resume
+                shutil.rmtree(self.meta, ignore_errors=True)
+            raise
+
+    def _publish(self, events_file: Path | None = None, **fields: Any) -> RunOutcome:
         assert self.record is not None
         manifest = json.loads((self.staging / MANIFEST).read_text(encoding="utf-8"))
         files = {path: digest for path, (_, digest) in sorted(listed_files(manifest).items())}
@@ -236,11 +265,16 @@ class RunWriter:
         return RunOutcome(self.record, self.final, None, None, metadata)
 
     def abandon(self, keep_staging: bool) -> None:
-        """After a failure: free the version; keep the staged files only when a resume can use them."""
-        if self.record is not None and self.record.being_written:
-            self.registry.release(self.record)
-        if not keep_staging and self.staging.exists():
+        """After a failure: free the version; keep the staged files only when a resume can use them. The
+        files go first (on a full disk, they are what frees the space the registry needs to record it)."""
+        if not keep_staging:
             remove_run_folder(self.staging)
+            remove_folders(self._created)
+        if self.record is not None and self.record.being_written:
+            try:
+                self.registry.release(self.record)
+            except (EsdhError, OSError, sqlite3.Error) as exc:  # the next run takes the reservation over
+                event("run.release_failed", level=logging.WARNING, error=str(exc))
 
 
 def _user() -> str:
