@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from esdh import library
 from esdh.api import v1_catalogue as catalogue
 from esdh.api import v1_limits as limits
+from esdh.api.deps import stream_slots
 from esdh.api.streaming import HeldStream
 from esdh.api.v1_models import DatasetDetail, DatasetList, Preview, errors
 
@@ -92,11 +93,17 @@ def generate(request: Request, name: Name,
     total = limits.check_plan_rows(plan, settings.max_rows)
     extension = FORMATS[format].extension
     if table is None:
-        chunks, media, filename = library.stream.zip_bytes(plan, format), MEDIA_ZIP, f"{name}-{format}.zip"
+        media, filename = MEDIA_ZIP, f"{name}-{format}.zip"
     else:
-        chunks = library.stream.table_bytes(plan, table, format)
         media, filename = FORMATS[format].mediatype, f"{table}.{extension}"
-    release = request.app.state.slots.acquire()
+    release = stream_slots(request)
+    try:
+        # Everything that can fail before the first byte fails here, answered as an error envelope: the
+        # status line is sent only once the first piece of the file exists.
+        chunks = library.stream.download(plan, format, table)
+    except BaseException:
+        release()
+        raise
     headers = {"Content-Disposition": f'attachment; filename="{filename}"', "X-ESDH-Seed": str(plan.seed),
                "X-ESDH-Rows": str(total), "X-ESDH-Version": data.spec.version}
-    return HeldStream(chunks, release, media_type=media, headers=headers)
+    return HeldStream(chunks, release, settings.stall_timeout, media_type=media, headers=headers)
