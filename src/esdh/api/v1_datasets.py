@@ -21,7 +21,8 @@ router = APIRouter(tags=["datasets"])
 Name = Annotated[str, Path(description="a built-in dataset (GET /v1/datasets lists them)", examples=["insurance"])]
 TableName = Annotated[str, Path(description="a table of the dataset", examples=["persons"])]
 Seed = Annotated[int | None, Query(ge=0, le=2**63 - 1, description="the seed (default: the spec's)")]
-Version = Annotated[str | None, Query(max_length=100, description="a version the spec declares (default: its base)")]
+Version = Annotated[str | None, Query(max_length=100, description="a version the dataset declares (default: its base; "
+                                      "GET /v1/datasets/{name} lists them); any other: 404")]
 
 MEDIA_ZIP = "application/zip"
 BINARY = {"schema": {"type": "string", "format": "binary"}}
