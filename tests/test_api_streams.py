@@ -20,9 +20,9 @@ import pytest
 
 pytest.importorskip("uvicorn")
 
-from esdh import library  # noqa: E402
-from esdh.api import ApiSettings  # noqa: E402
-from tests.api_server import client, running_server  # noqa: E402
+from esdh import library
+from esdh.api import ApiSettings
+from tests.api_server import client, running_server
 
 TINY_TPCH = "/v1/datasets/tpch/generate?scale=0.000001"
 
