@@ -134,3 +134,51 @@ def test_a_stalled_download_ends_incomplete_not_complete() -> None:
                 response.read()
         finally:
             connection.close()
+
+
+# -- the slots themselves ----------------------------------------------------------------------------------
+
+
+def test_caller_slots_are_per_caller() -> None:
+    from esdh.api.errors import ApiError
+    from esdh.api.security import CallerSlots
+
+    slots = CallerSlots(2)
+    a1, a2 = slots.acquire("key-a"), slots.acquire("key-a")
+    with pytest.raises(ApiError) as refused:
+        slots.acquire("key-a")
+    assert (refused.value.status, refused.value.code, refused.value.details) == (429, "busy",
+                                                                                 {"limit": 2, "per": "caller"})
+    slots.acquire("key-b")  # another caller has slots of its own
+    a1()
+    a1()  # giving a slot back twice frees it once
+    slots.acquire("key-a")
+    with pytest.raises(ApiError):
+        slots.acquire("key-a")
+    a2()
+
+
+def test_shared_caller_slots_hold_across_holders(tmp_path) -> None:
+    pytest.importorskip("fcntl")
+    from esdh.api.errors import ApiError
+    from esdh.api.shared_limits import SharedCallerSlots
+
+    one, other = SharedCallerSlots(tmp_path, 1), SharedCallerSlots(tmp_path, 1)  # as two processes
+    held = one.acquire("key-a")
+    with pytest.raises(ApiError):
+        other.acquire("key-a")
+    other.acquire("client-::1")()  # another caller (any id: the file is named by its hash)
+    held()
+    other.acquire("key-a")()
+
+
+def test_stream_settings_from_the_environment() -> None:
+    from esdh.errors import UsageError
+
+    settings = ApiSettings.from_env({"ESDH_API_MAX_STREAMS_PER_KEY": "3", "ESDH_API_STALL_TIMEOUT": "2.5"})
+    assert (settings.max_streams_per_key, settings.stall_timeout) == (3, 2.5)
+    assert (ApiSettings().max_streams_per_key, ApiSettings().stall_timeout) == (2, 60.0)
+    for bad in ({"ESDH_API_STALL_TIMEOUT": "soon"}, {"ESDH_API_STALL_TIMEOUT": "0"},
+                {"ESDH_API_STALL_TIMEOUT": "inf"}, {"ESDH_API_MAX_STREAMS_PER_KEY": "0"}):
+        with pytest.raises(UsageError):
+            ApiSettings.from_env(bad)
