@@ -99,16 +99,18 @@ def _fuzz(api_schema, v1: bool) -> list[str]:
             continue
 
         label = f"{operation.method.upper()} {operation.path}"
-        checks = [*CHECKS, positive_data_acceptance] if label in ACCEPTING else CHECKS
-
-        @given(case=operation.as_strategy())
-        @FUZZ
-        def conforms(case, checks: list = checks) -> None:
-            case.call_and_validate(checks=checks)
-
-        conforms()
+        _conforms(operation, [*CHECKS, positive_data_acceptance] if label in ACCEPTING else CHECKS)
         fuzzed.append(label)
     return fuzzed
+
+
+def _conforms(operation, checks: list) -> None:
+    @given(case=operation.as_strategy())
+    @FUZZ
+    def conforms(case) -> None:
+        case.call_and_validate(checks=checks)
+
+    conforms()
 
 
 def test_v1_conforms_to_its_schema(api_schema) -> None:
