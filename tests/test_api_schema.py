@@ -176,3 +176,17 @@ def test_validate_answers_any_upload(upload_server, content: bytes, name: str) -
         ValidationReport.model_validate(response.json())
     else:
         assert set(response.json()["error"]) == {"code", "message", "details"}
+
+
+def test_the_schema_says_what_is_refused(api_schema) -> None:
+    """What the server refuses although its type fits is said by the schema itself (issue 13): seed with
+    randomize, records above max_records, an empty upload; a dataset version is found or not (404)."""
+    document = api_schema.raw_schema
+    body = document["paths"]["/generate/person"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["not"]["required"] == ["seed", "randomize"]
+    assert body["properties"]["records"]["anyOf"][0]["maximum"] == 10_000  # the server's max_records
+    upload = document["components"]["schemas"]["Body_validate_v1_validate__name__post"]["properties"]["files"]
+    assert upload["minItems"] == 1 and upload["items"]["minLength"] == 1
+    describe = document["paths"]["/v1/datasets/{name}"]["get"]
+    assert "404" in describe["responses"] and "404" in next(
+        p["description"] for p in describe["parameters"] if p["name"] == "version")
