@@ -110,7 +110,7 @@ def test_unknown_dataset_table_version_and_format(http) -> None:
     error = envelope(http.get("/v1/datasets/insurance/tables/person/preview"), 404, "not_found")
     assert "did you mean 'persons'?" in error["message"]
     envelope(http.get("/v1/datasets/insurance/generate", params={"table": "person"}), 404, "not_found")
-    error = envelope(http.get("/v1/datasets/finance_transactions", params={"version": "9.9.9"}), 422)
+    error = envelope(http.get("/v1/datasets/finance_transactions", params={"version": "9.9.9"}), 404)
     assert "1.1.0" in error["message"]
     error = envelope(http.get("/v1/datasets/insurance/generate", params={"format": "xml"}), 422, "invalid_request")
     assert "format" in error["message"]

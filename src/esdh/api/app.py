@@ -10,7 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from esdh.api.access_log import AccessLog
 from esdh.api.errors import install_error_handlers
-from esdh.api.security import BodyLimit, GenerationSlots, RateLimiter
+from esdh.api.security import BodyLimit, CallerSlots, GenerationSlots, RateLimiter
 from esdh.api.settings import ApiSettings
 from esdh.version import __version__
 
@@ -42,11 +42,13 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     if settings.state_dir is None:
         app.state.limiter = RateLimiter(settings.rate_limit)
         app.state.slots = GenerationSlots(settings.max_concurrent)
+        app.state.caller_slots = CallerSlots(settings.max_streams_per_key)
     else:  # limits that hold across the processes of the server (esdh serve --workers N)
-        from esdh.api.shared_limits import SharedRateLimiter, SharedSlots
+        from esdh.api.shared_limits import SharedCallerSlots, SharedRateLimiter, SharedSlots
 
         app.state.limiter = SharedRateLimiter(settings.state_dir, settings.rate_limit)
         app.state.slots = SharedSlots(settings.state_dir, settings.max_concurrent)
+        app.state.caller_slots = SharedCallerSlots(settings.state_dir, settings.max_streams_per_key)
     install_error_handlers(app)
     app.include_router(routes_classic.router())
     routes_classic.document_answers(app)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader
@@ -38,3 +38,22 @@ def generation_slot(request: Request) -> Iterator[None]:
         yield
     finally:
         release()
+
+
+def stream_slots(request: Request) -> Callable[[], None]:
+    """Take the slots a streamed download holds until it ends: one of its caller's ``max_streams_per_key``
+    (so that one caller's stalled downloads cannot hold every slot), then one of the server's
+    ``max_concurrent``; 429 when either is full. Returns the function that gives both back."""
+    state = request.app.state
+    give_back_caller = state.caller_slots.acquire(getattr(request.state, "caller", None) or "unknown")
+    try:
+        give_back_slot = state.slots.acquire()
+    except BaseException:
+        give_back_caller()
+        raise
+
+    def release() -> None:
+        give_back_slot()
+        give_back_caller()
+
+    return release

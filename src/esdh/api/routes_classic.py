@@ -42,7 +42,12 @@ JSON_TYPES = ("application/json",)
 class GenerateRequest(BaseModel):
     """The body of ``POST /generate/*``. Every field may be omitted or null; nothing is coerced."""
 
-    model_config = ConfigDict(extra="forbid")
+    # randomize: true with an integer seed is refused (422), and the schema says so: such a body is not valid
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "description": "Every field may be omitted or null. `randomize: true` with an integer `seed` is refused "
+                       "(422): give one or the other.",
+        "not": {"required": ["seed", "randomize"],
+                "properties": {"seed": {"type": "integer"}, "randomize": {"const": True}}}})
 
     records: StrictInt | None = Field(None, ge=1, description="rows to answer, 1 to the server's max_records "
                                       "(persons for /generate/bundle); default: the server's default_records")
@@ -50,6 +55,12 @@ class GenerateRequest(BaseModel):
         None, description="a whole number >= 0, or 'random' (any case) for a fresh seed; default: the server's "
                           "default_seed. The response reports the seed used, so any answer can be replayed")
     randomize: StrictBool | None = Field(None, description="true: draw a fresh seed (not with an integer seed)")
+
+    @field_validator("records", mode="before")
+    @classmethod
+    def _whole_number(cls, records: Any) -> Any:
+        """130.0 is the integer 130 to JSON Schema (and to JavaScript): taken as such; 1.5 and true are not."""
+        return _integral(records)
 
     @field_validator("records")
     @classmethod
@@ -63,6 +74,7 @@ class GenerateRequest(BaseModel):
     @field_validator("seed", mode="before")
     @classmethod
     def _seed(cls, seed: Any) -> Any:
+        seed = _integral(seed)
         if seed is None or (isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed <= MAX_SEED):
             return seed
         if isinstance(seed, str) and seed.lower() == "random":
@@ -76,6 +88,13 @@ class GenerateRequest(BaseModel):
             raise PydanticCustomError("seed_and_randomize", "give seed or randomize, not both (randomize draws a "
                                       "fresh seed and reports it)")
         return self
+
+
+def _integral(value: Any) -> Any:
+    """A float with no fraction (JSON's 5.0) as the integer it is; anything else unchanged."""
+    if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_SEED:
+        return int(value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -166,6 +185,7 @@ def document_answers(app: FastAPI) -> None:
             answers = {f"/generate/{entity}": [table] for entity, table in ENDPOINTS.items()}
             answers["/generate/bundle"] = list(library.snapshot.ENTITIES)
             for path, tables in answers.items():
+                document["paths"][path]["post"]["requestBody"] = request_body(app.state.settings.max_records)
                 document["paths"][path]["post"]["responses"]["200"] = {
                     "description": "The rows, with the classic metadata block and the seed used",
                     "content": {"application/json": {"schema": answer_schema(rows, tables)}}}
@@ -174,12 +194,21 @@ def document_answers(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def request_body(max_records: int) -> dict[str, Any]:
+    """The optional JSON body of ``/generate/*`` as OpenAPI documents it, with this server's max_records as
+    the largest ``records``: the schema allows exactly what is served."""
+    schema = GenerateRequest.model_json_schema()
+    schema["properties"]["records"]["anyOf"][0]["maximum"] = max_records
+    return {"required": False, "content": {"application/json": {"schema": schema}}}
+
+
 def router() -> APIRouter:
     api = APIRouter()
     body_doc = {"requestBody": {"required": False, "content": {
         "application/json": {"schema": GenerateRequest.model_json_schema()}}}}
 
-    @api.get("/healthz", tags=["classic"], summary="Health, defaults and the generation plan (open: no key)")
+    @api.get("/healthz", tags=["classic"], summary="Health, defaults and the generation plan (open: no key)",
+             responses=errors())
     def healthz(request: Request) -> dict[str, Any]:
         settings: ApiSettings = request.app.state.settings
         steps = library.classic.plan_steps(settings.classic_dataset, settings.default_seed, settings.target_records)

@@ -80,6 +80,11 @@ def busy(limit: int) -> ApiError:
                     headers={"Retry-After": "1"})
 
 
+def key_busy(limit: int) -> ApiError:
+    return ApiError(429, f"this caller already has {limit} downloads running (max_streams_per_key); finish one, "
+                    "or retry shortly", "busy", {"limit": limit, "per": "caller"}, headers={"Retry-After": "1"})
+
+
 class GenerationSlots:
     """At most ``limit`` generations at once in this process; one more is refused at once (429), not queued.
     (shared_limits.SharedSlots holds the limit across processes.)"""
@@ -102,6 +107,35 @@ class GenerationSlots:
                 if not given_back.is_set():
                     given_back.set()
                     self.running -= 1
+
+        return release
+
+
+class CallerSlots:
+    """At most ``limit`` streamed downloads at once per caller (API key, or client address without keys), so
+    that one caller's slow or stalled downloads cannot take every generation slot. (shared_limits.
+    SharedCallerSlots holds the limit across processes.)"""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.running: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+    def acquire(self, caller: str) -> Callable[[], None]:
+        """Take one of ``caller``'s slots; returns the function that gives it back (twice is harmless)."""
+        with self.lock:
+            if self.running.get(caller, 0) >= self.limit:
+                raise key_busy(self.limit)
+            self.running[caller] = self.running.get(caller, 0) + 1
+        given_back = threading.Event()
+
+        def release() -> None:
+            with self.lock:
+                if not given_back.is_set():
+                    given_back.set()
+                    left = self.running.pop(caller) - 1
+                    if left:
+                        self.running[caller] = left
 
         return release
 

@@ -21,6 +21,10 @@ class ApiSettings(BaseModel):
     max_records: int = Field(10_000, ge=1, description="most records one classic /generate/* request may ask for")
     max_body_bytes: int = Field(50 * 1024 * 1024, ge=1024, description="largest request body (uploads included)")
     max_concurrent: int = Field(4, ge=1, description="generations running at once; more are answered 429")
+    max_streams_per_key: int = Field(2, ge=1, description="streamed downloads one API key (or one client without "
+                                     "keys) may run at once, within max_concurrent; more are answered 429")
+    stall_timeout: float = Field(60.0, gt=0, allow_inf_nan=False, description="seconds a streamed download may "
+                                 "wait on a client that reads nothing before it is given up and its slots freed")
     rate_limit: int = Field(600, ge=1, description="requests per minute per API key (or per client without keys)")
     threads: int | None = Field(None, ge=1, description="threads running requests; default one per core (min. 2)")
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS; none: closed")
@@ -70,13 +74,20 @@ class ApiSettings(BaseModel):
             values["api_keys"] = keys
         numbers = {"max_rows": "ESDH_API_MAX_ROWS", "max_records": "ESDH_API_MAX_RECORDS",
                    "max_body_bytes": "ESDH_API_MAX_BODY_BYTES", "max_concurrent": "ESDH_API_MAX_CONCURRENT",
-                   "rate_limit": "ESDH_API_RATE_LIMIT", "threads": "ESDH_API_THREADS"}
+                   "rate_limit": "ESDH_API_RATE_LIMIT", "threads": "ESDH_API_THREADS",
+                   "max_streams_per_key": "ESDH_API_MAX_STREAMS_PER_KEY"}
         for field, name in numbers.items():
             if env.get(name, "").strip():
                 try:
                     values[field] = int(env[name])
                 except ValueError:
                     raise UsageError(f"{name} must be a whole number, not {env[name]!r}") from None
+        if env.get("ESDH_API_STALL_TIMEOUT", "").strip():
+            try:
+                values["stall_timeout"] = float(env["ESDH_API_STALL_TIMEOUT"])
+            except ValueError:
+                raise UsageError(f"ESDH_API_STALL_TIMEOUT must be a number of seconds, not "
+                                 f"{env['ESDH_API_STALL_TIMEOUT']!r}") from None
         if env.get("ESDH_API_CORS_ORIGINS", "").strip():
             values["cors_origins"] = [o.strip() for o in env["ESDH_API_CORS_ORIGINS"].split(",") if o.strip()]
         if env.get("ESDH_API_STATE_DIR", "").strip():

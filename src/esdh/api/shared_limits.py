@@ -14,6 +14,7 @@ every server on the host given the same folder):
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import threading
@@ -22,7 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from esdh import sqlite_store
-from esdh.api.security import RateLimiter, busy
+from esdh.api.errors import ApiError
+from esdh.api.security import RateLimiter, busy, key_busy
 from esdh.errors import UsageError
 
 BUSY_TIMEOUT_S = 10.0
@@ -51,15 +53,38 @@ class SharedSlots:
 
     def acquire(self) -> Callable[[], None]:
         """Take a free slot; returns the function that gives it back (calling it twice is harmless)."""
-        for path in self.paths:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                self._flock(fd, self._take)
-            except BlockingIOError:
-                os.close(fd)
-                continue
-            return _Release(fd, self._flock, self._free)
-        raise busy(self.limit)
+        return _take_one(self.paths, self._flock, self._take, self._free, busy(self.limit))
+
+
+class SharedCallerSlots:
+    """At most ``limit`` streamed downloads per caller across every process using ``folder``: ``limit`` lock
+    files per caller, named by a hash of the caller's id (one small file each, kept for the next time)."""
+
+    def __init__(self, folder: Path, limit: int):
+        self.limit = limit
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self._flock, self._take, self._free = _flock()
+
+    def acquire(self, caller: str) -> Callable[[], None]:
+        """Take one of ``caller``'s slots; returns the function that gives it back (twice is harmless)."""
+        tag = hashlib.sha256(caller.encode()).hexdigest()[:16]
+        paths = [self.folder / f"caller-{tag}-slot-{i}.lock" for i in range(self.limit)]
+        return _take_one(paths, self._flock, self._take, self._free, key_busy(self.limit))
+
+
+def _take_one(paths: list[Path], flock: Callable[[int, int], None], take: int, free: int,
+              refusal: ApiError) -> Callable[[], None]:
+    """Lock the first free file of ``paths``; raise ``refusal`` when every one is held."""
+    for path in paths:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            flock(fd, take)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        return _Release(fd, flock, free)
+    raise refusal
 
 
 class _Release:

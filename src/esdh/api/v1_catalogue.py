@@ -28,7 +28,7 @@ def _load(name: str, version: str | None) -> library.Dataset:
 
 
 def dataset_of(name: str, version: str | None = None) -> library.Dataset:
-    """A built-in dataset (in ``version``); 404 for an unknown name, 422 for an undeclared version."""
+    """A built-in dataset (in ``version``); 404 for an unknown name or an undeclared version."""
     names = pack_names()
     if name not in names:
         close = difflib.get_close_matches(name, names, n=1)
@@ -39,9 +39,9 @@ def dataset_of(name: str, version: str | None = None) -> library.Dataset:
     known = library.catalogue.declared_versions(base)
     if version is None or version == base.spec.version:
         return base
-    if version not in known:
-        raise ApiError(422, f"version: dataset '{name}' has no version '{version}' (versions: {', '.join(known)})",
-                       "invalid_request", {"versions": known})
+    if version not in known:  # a version is a resource of the dataset: one that does not exist is not found
+        raise ApiError(404, f"version: dataset '{name}' has no version '{version}' (versions: {', '.join(known)})",
+                       "not_found", {"versions": known})
     return _load(name, version)
 
 

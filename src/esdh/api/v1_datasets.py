@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from esdh import library
 from esdh.api import v1_catalogue as catalogue
 from esdh.api import v1_limits as limits
+from esdh.api.deps import stream_slots
 from esdh.api.streaming import HeldStream
 from esdh.api.v1_models import DatasetDetail, DatasetList, Preview, errors
 
@@ -20,7 +21,8 @@ router = APIRouter(tags=["datasets"])
 Name = Annotated[str, Path(description="a built-in dataset (GET /v1/datasets lists them)", examples=["insurance"])]
 TableName = Annotated[str, Path(description="a table of the dataset", examples=["persons"])]
 Seed = Annotated[int | None, Query(ge=0, le=2**63 - 1, description="the seed (default: the spec's)")]
-Version = Annotated[str | None, Query(max_length=100, description="a version the spec declares (default: its base)")]
+Version = Annotated[str | None, Query(max_length=100, description="a version the dataset declares (default: its base; "
+                                      "GET /v1/datasets/{name} lists them); any other: 404")]
 
 MEDIA_ZIP = "application/zip"
 BINARY = {"schema": {"type": "string", "format": "binary"}}
@@ -92,11 +94,17 @@ def generate(request: Request, name: Name,
     total = limits.check_plan_rows(plan, settings.max_rows)
     extension = FORMATS[format].extension
     if table is None:
-        chunks, media, filename = library.stream.zip_bytes(plan, format), MEDIA_ZIP, f"{name}-{format}.zip"
+        media, filename = MEDIA_ZIP, f"{name}-{format}.zip"
     else:
-        chunks = library.stream.table_bytes(plan, table, format)
         media, filename = FORMATS[format].mediatype, f"{table}.{extension}"
-    release = request.app.state.slots.acquire()
+    release = stream_slots(request)
+    try:
+        # Everything that can fail before the first byte fails here, answered as an error envelope: the
+        # status line is sent only once the first piece of the file exists.
+        chunks = library.stream.download(plan, format, table)
+    except BaseException:
+        release()
+        raise
     headers = {"Content-Disposition": f'attachment; filename="{filename}"', "X-ESDH-Seed": str(plan.seed),
                "X-ESDH-Rows": str(total), "X-ESDH-Version": data.spec.version}
-    return HeldStream(chunks, release, media_type=media, headers=headers)
+    return HeldStream(chunks, release, settings.stall_timeout, media_type=media, headers=headers)

@@ -26,12 +26,15 @@ class ErrorEnvelope(BaseModel):
 
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` for error statuses, each answered with the error envelope."""
+    """OpenAPI ``responses`` for error statuses (and 500, which any operation may answer), each answered with
+    the error envelope."""
     what = {400: "Malformed request", 401: "Missing or wrong API key", 404: "Not found",
             409: "Conflict with the state of the data", 413: "Request body too large",
             422: "Invalid parameter or request (the message names the parameter and the limit)",
-            429: "Rate limit reached, or every generation slot busy (see Retry-After)"}
-    return {status: {"model": ErrorEnvelope, "description": what[status]} for status in statuses}
+            429: "Rate limit reached, every generation slot busy, or the caller's downloads at their limit "
+                 "(see Retry-After)",
+            500: "Unexpected error (logged on the server; the answer says nothing about the code)"}
+    return {status: {"model": ErrorEnvelope, "description": what[status]} for status in (*statuses, 500)}
 
 
 # -- datasets -------------------------------------------------------------------------------------------

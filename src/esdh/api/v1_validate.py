@@ -61,8 +61,11 @@ def checked(folder: str, dataset: library.Dataset, tables: list[str]) -> library
                         **errors(400, 401, 404, 413, 422, 429)},
              dependencies=[Depends(generation_slot, scope="function")])
 def validate(name: Name,
-             files: Annotated[list[UploadFile], File(description="one file per table: <table>.csv, .parquet or "
-                                                                 ".ndjson")],
+             files: Annotated[list[UploadFile], File(
+                 description="one file per table, named (its multipart filename) <table>.csv, .parquet or "
+                             ".ndjson; an empty file or another name is refused (422)",
+                 json_schema_extra={"minItems": 1, "items": {"type": "string", "minLength": 1,
+                                                             "contentMediaType": "application/octet-stream"}})],
              version: Version = None,
              format: Annotated[Literal["json", "html"],
                                Query(description="the report as JSON or as an HTML page")] = "json") -> Any:

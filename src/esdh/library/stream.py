@@ -24,7 +24,8 @@ from esdh.plan.planner import Plan
 if TYPE_CHECKING:
     from typing_extensions import Buffer
 
-__all__ = ["FORMATS", "STREAMED", "TEXT_ROWS", "ZIP_DATE", "Format", "Pipe", "table_bytes", "zip_bytes"]
+__all__ = ["FORMATS", "STREAMED", "TEXT_ROWS", "ZIP_DATE", "Download", "Format", "Pipe", "download", "preflight",
+           "table_bytes", "zip_bytes"]
 
 TEXT_ROWS = 16_384  # rows rendered at once into NDJSON or CSV (~8 MB of NDJSON per piece)
 STREAMED = ("ndjson", "csv", "parquet")
@@ -122,3 +123,43 @@ def zip_bytes(plan: Plan, fmt: str) -> Iterator[bytes]:
                 yield from _write(plan, table, fmt, _Member(member), pipe.take)
             yield pipe.take()
     yield pipe.take()
+
+
+def preflight(plan: Plan, tables: list[str] | None = None) -> None:
+    """Raise now what would otherwise fail once the first bytes are out: every table's layout (its schema
+    and write hints, found on its first rows, so a column that cannot be computed for them fails here).
+    The layouts are kept in the plan, so the stream that follows does not compute them again."""
+    for table in tables or list(plan.tables):
+        table_layout(plan, table)
+
+
+class Download:
+    """The bytes of a download whose first piece has already been computed: an error in the plan, in a
+    table's first rows or in the first piece was raised by :func:`download`, before anything was sent.
+    Iterate it for the bytes; :meth:`close` closes the writers of a download given up half way."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._first: bytes | None = next(chunks, None)
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        if self._first is not None:
+            first, self._first = self._first, None
+            return first
+        return next(self._chunks)
+
+    def close(self) -> None:
+        self._first = None
+        close = getattr(self._chunks, "close", None)
+        if close is not None:
+            close()
+
+
+def download(plan: Plan, fmt: str, table: str | None = None) -> Download:
+    """``table`` (or every table of the plan, as a ZIP) in ``fmt``, checked by :func:`preflight` and with
+    its first piece computed: what can fail before the first byte fails here, raised to the caller."""
+    preflight(plan, [table] if table is not None else None)
+    return Download(table_bytes(plan, table, fmt) if table is not None else zip_bytes(plan, fmt))
