@@ -6,6 +6,7 @@ line is ``esdh.cli.main.cli`` (this group before that import has no commands).
 
 from __future__ import annotations
 
+import errno
 import sys
 
 import click
@@ -13,6 +14,7 @@ import click
 from esdh.errors import EsdhError
 
 SYSTEM_EXIT = 4  # the operating system refused a read or write (docs/cli.md, exit codes)
+USAGE_EXIT = 2
 
 
 class EsdhGroup(click.Group):
@@ -25,9 +27,11 @@ class EsdhGroup(click.Group):
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
         except OSError as exc:  # the system refused (a full disk, a permission): say what and where, once
-            where = f": {exc.filename}" if exc.filename else ""
+            name = str(exc.filename) if exc.filename else ""
+            where = f": {name[:200]}..." if len(name) > 200 else f": {name}" if name else ""
             click.echo(f"error: {exc.strerror or exc}{where}", err=True)
-            sys.exit(SYSTEM_EXIT)
+            # a name too long for any file system is a bad argument, not a refusal of the system
+            sys.exit(USAGE_EXIT if exc.errno == errno.ENAMETOOLONG else SYSTEM_EXIT)
 
 
 @click.group(cls=EsdhGroup, context_settings={"help_option_names": ["-h", "--help"]})
