@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from esdh.errors import EsdhError, OutputError
+from esdh.errors import EsdhError, OutputError, UsageError
 from esdh.output.folder import MANIFEST
 from esdh.output.lineage import EVENTS
 from esdh.runs.registry import Registry, RunRecord, record_digest
@@ -196,7 +196,8 @@ def _parse_digest(digest: str) -> str:
     value = digest.strip().lower()
     value = value.split(":", 1)[1] if value.startswith("sha256:") else value
     if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
-        raise OutputError(f"'{digest}' is not a sha256 digest (give sha256:<64 hex digits>)")
+        shown = digest if len(digest) <= 80 else digest[:80] + "..."
+        raise UsageError(f"{shown!r} is not a sha256 digest (give sha256:<64 hex digits>)")
     return value
 
 
@@ -204,7 +205,7 @@ def verify_folder(folder: Path, digest: str | None = None, registered: bool = Fa
     """Recompute every checksum the folder's manifest records; collect every difference. ``digest``: the
     manifest's expected sha256; ``registered``: a run of a registry (its lineage events live in ``.meta``,
     so ``lineage_events.json`` may not be in its folder)."""
-    expected = _parse_digest(digest) if digest else None
+    expected = _parse_digest(digest) if digest is not None else None
     folder = Path(folder).resolve()
     report = Verification(folder)
     problems = report.problems
