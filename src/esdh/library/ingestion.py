@@ -9,6 +9,7 @@ run; a run whose data fails validation is still registered (it is what was deliv
 
 from __future__ import annotations
 
+import csv
 import logging
 import shutil
 from pathlib import Path
@@ -24,6 +25,7 @@ from esdh.output.datapackage import PROFILE, field_type, versions, write_manifes
 from esdh.output.folder import MANIFEST
 from esdh.quality.drift import Thresholds
 from esdh.quality.validate import ValidationReport, validate_data
+from esdh.quality.validate.read import header_columns, too_wide
 from esdh.runs.registry import Registry
 from esdh.runs.run import RunOutcome, RunWriter
 
@@ -55,16 +57,34 @@ def find_tables(source: Path) -> dict[str, list[Path]]:
     return tables
 
 
-def _describe(files: list[Path]) -> tuple[int, list[dict[str, str]]]:
-    """Row count and Table Schema fields, as DuckDB reads the files."""
+def check_readable(files: list[Path]) -> None:
+    """A UsageError when DuckDB cannot read the files' columns (truncated, empty, not of their format, or
+    too wide): found before a run is reserved, so that nothing is left in the registry."""
+    _describe(files, count=False)
+
+
+def _describe(files: list[Path], count: bool = True) -> tuple[int, list[dict[str, str]]]:
+    """Row count and Table Schema fields, as DuckDB reads the files (``count``: else 0 rows, read faster)."""
     import duckdb
     import pyarrow as pa
 
+    for file in files:
+        try:
+            wide = too_wide(header_columns(file, SUFFIXES[file.suffix.lower()][0]) or [])
+        except (OSError, ValueError, csv.Error, pa.ArrowException):
+            wide = None  # DuckDB says what is wrong with it below
+        if wide:
+            raise UsageError(f"cannot read {file.name}: {wide}")
     con = duckdb.connect()
     try:
         relation = file_relation(files).replace(", all_varchar=true", "")  # let DuckDB detect CSV types
-        rows = con.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0]
+        rows = con.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0] if count else 0
         schema = con.sql(f"SELECT * FROM {relation} LIMIT 0").to_arrow_table().schema
+    except (duckdb.Error, pa.ArrowException) as exc:  # not CSV or Parquet after all: truncated, empty, binary
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        reason = reason.replace(f"{files[0].parent}/", "")[:200]  # the copy's staging folder means nothing here
+        names = ", ".join(f.name for f in files[:3]) + (", ..." if len(files) > 3 else "")
+        raise UsageError(f"cannot read {names} as {files[0].suffix.lower()[1:]}: {reason}") from None
     finally:
         con.close()
     return rows, [{"name": f.name, "type": field_type(f.type if not pa.types.is_dictionary(f.type)
@@ -109,6 +129,8 @@ def ingest(source: Path | str, registry: Registry | Path | str, *, dataset: str,
     tables = find_tables(source)
     registry = registry if isinstance(registry, Registry) else Registry(registry)
     model = load(spec) if spec is not None else None
+    for files in tables.values():
+        check_readable(files)
     if version is None:
         if model is None:
             raise UsageError("give --version (or --spec, whose version is then used)")
