@@ -130,14 +130,15 @@ def _process_alive(host: str | None, pid: int | None) -> bool:
 class Registry:
     """The runs of every dataset under ``root`` (``<root>/<dataset>/<version>/``)."""
 
-    def __init__(self, root: Path | str):
+    def __init__(self, root: Path | str, busy_timeout_s: float = BUSY_TIMEOUT_S):
         self.root = Path(root).resolve()
         self.path = self.root / DATABASE
+        self.busy_timeout_s = busy_timeout_s  # how long to wait for a lock another process holds
 
     def _connect(self) -> sqlite3.Connection:
         self.root.mkdir(parents=True, exist_ok=True)
         try:
-            con = sqlite_store.connect(self.path, self._prepare, timeout_s=BUSY_TIMEOUT_S)
+            con = sqlite_store.connect(self.path, self._prepare, timeout_s=self.busy_timeout_s)
         except sqlite3.DatabaseError as exc:
             if isinstance(exc, sqlite3.OperationalError):  # locked, busy, unreadable: not a judgement of the file
                 raise
