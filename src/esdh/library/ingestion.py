@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from esdh.library.generated_run import drift_against_previous
 from esdh.library.generation import SpecSource, load
 from esdh.logs import event, run_context
 from esdh.output.checksum import sha256_file
-from esdh.output.datapackage import PROFILE, field_type, versions, write_manifest
+from esdh.output.datapackage import PROFILE, STREAMED, field_type, tabular, versions, write_manifest
 from esdh.output.folder import MANIFEST
 from esdh.quality.drift import Thresholds
 from esdh.quality.validate import ValidationReport, validate_data
@@ -91,31 +92,52 @@ def _describe(files: list[Path], count: bool = True) -> tuple[int, list[dict[str
                                                        else f.type.value_type)} for f in schema]
 
 
+def resource_name(name: str, taken: set[str]) -> str:
+    """A Data Package name for ``name`` (lowercase letters, digits, ``-``, ``_``, ``.``), not yet in ``taken``:
+    a table of external data may be named ``Sales 2024`` or ``ventes_été``."""
+    base = re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("-") or "table"
+    found, number = base, 1
+    while found in taken:
+        number += 1
+        found = f"{base}-{number}"
+    taken.add(found)
+    return found
+
+
 def ingest_manifest(folder: Path, dataset: str, version: str, tables: dict[str, list[Path]],
                     origin: Path) -> dict[str, Any]:
-    """The datapackage.json of copied files (``tables``: name -> files inside ``folder``)."""
+    """The datapackage.json of copied files (``tables``: name -> files inside ``folder``), valid by the Data
+    Package standard as ``esdh generate``'s are (``output.datapackage``): the standard ``bytes`` only where a
+    reader counts the same (one CSV file), Parquet part files listed as files, not as one table."""
     resources = []
     row_counts = {}
+    taken: set[str] = set()
     for name, files in tables.items():
         fmt, mediatype = SUFFIXES[files[0].suffix.lower()]
         rows, fields = _describe(files)
         row_counts[name] = rows
         paths = [f.relative_to(folder).as_posix() for f in files]
         digests = [sha256_file(f) for f in files]
-        resource: dict[str, Any] = {"name": name.lower(), "type": "table",
+        size = sum(f.stat().st_size for f in files)
+        resource: dict[str, Any] = {"name": resource_name(name, taken),
+                                    "type": "table" if tabular(fmt, len(files)) else "file",
                                     "path": paths[0] if len(paths) == 1 else paths, "format": fmt,
-                                    "mediatype": mediatype, "bytes": sum(f.stat().st_size for f in files)}
+                                    "mediatype": mediatype}
         if fmt == "csv":
             resource["encoding"] = "utf-8"
+        resource["bytes" if fmt in STREAMED and len(files) == 1 else "esdh:bytes"] = size
         if len(files) == 1:
             resource["hash"] = "sha256:" + digests[0]
         else:
             resource["esdh:parts"] = [{"path": p, "bytes": f.stat().st_size, "hash": "sha256:" + d}
                                       for p, f, d in zip(paths, files, digests, strict=True)]
         resource["schema"] = {"fields": fields}
+        if fmt == "parquet":  # read through pandas (frictionless), a null in a number column is NaN
+            resource["schema"]["missingValues"] = ["", "nan"]
         resource["esdh:rows"] = rows
         resources.append(resource)
-    return {"$schema": PROFILE, "name": dataset, "title": dataset, "version": version, "resources": resources,
+    return {"$schema": PROFILE, "name": resource_name(dataset, set()), "title": dataset, "version": version,
+            "resources": resources,
             "esdh": {"format_version": 2, "dataset": dataset, "source": "ingested", "ingested_from": str(origin),
                      "row_counts": row_counts, "synthetic_source": None, "versions": versions()}}
 
