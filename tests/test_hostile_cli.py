@@ -39,11 +39,9 @@ CORPUS = calls()
 IN_SUBPROCESS = {
     "check-spec-fifo", "generate-spec-fifo", "validate-path-fifo", "ingest-path-fifo", "verify-path-fifo",
     "generate-out-fifo", "runs-list-registry-fifo", "generate-out-devnull", "check-spec-devnull",
-    "generate-scale-nan", "plan-scale-inf", "run-scale-exp309", "generate-seed-arabic", "serve-port-bad",
-    "demo-port-bad", "log-level-env-bad", "log-format-env-bad", "profile-env-unknown", "demo-clean-ask-eof",
-    "check-spec-long", "generate-out-long", "generate-tables-long", "runs-show-newline", "validate-data-wide",
-    "validate-file-nul", "ingest-data-truncated", "verify-digest-long", "report-rtl", "check-spec-binary",
-    "generate-format-long", "snapshot-records-huge", "generate-chunk-huge",
+    "generate-scale-nan", "run-scale-exp309", "serve-port-bad", "demo-port-bad", "log-level-env-bad",
+    "profile-env-unknown", "demo-clean-ask-eof", "check-spec-long", "generate-out-long", "validate-file-nul",
+    "verify-digest-long", "snapshot-records-huge", "generate-chunk-huge",
 }
 # calls that take seconds even when right: in a subprocess only (the probe runs them)
 SLOW = {"validate-json-wide", "ingest-data-wide"}
