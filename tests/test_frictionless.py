@@ -90,3 +90,36 @@ def test_a_governed_run_with_its_reports_is_valid_by_frictionless(tmp_path: Path
     assert {"reports/validation.json", "reports/validation.html", "reports/drift.json",
             "reports/drift.html"} <= reports
     assert_valid(folder)
+
+
+def test_ingested_runs_are_valid_by_frictionless(tmp_path: Path) -> None:
+    """External data registered with ``esdh ingest``: one CSV file, one Parquet file (validated against a
+    spec, with its reports), Parquet part files, CSV part files, and tables whose names are no Data Package
+    names (``Sales 2024``, which would also clash with ``sales-2024``)."""
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    out = Path(library.generate("insurance", tmp_path / "gen", formats=["parquet", "csv"], scale=DEFAULT_SCALE).folder)
+    registry = tmp_path / "runs"
+    table = pq.read_table(out / "persons.parquet")
+    sources: dict[str, Path] = {}
+    for name in ("one_parquet", "parquet_parts", "csv_parts", "odd_names"):
+        sources[name] = tmp_path / name
+        sources[name].mkdir()
+    (sources["one_parquet"] / "persons.parquet").write_bytes((out / "persons.parquet").read_bytes())
+    (sources["parquet_parts"] / "persons").mkdir()
+    (sources["csv_parts"] / "persons").mkdir()
+    half = table.num_rows // 2
+    for number, part in enumerate((table.slice(0, half), table.slice(half))):
+        pq.write_table(part, sources["parquet_parts"] / "persons" / f"part-{number}.parquet")
+        pcsv.write_csv(part, sources["csv_parts"] / "persons" / f"part-{number}.csv")
+    (sources["odd_names"] / "Sales 2024.csv").write_bytes((out / "persons.csv").read_bytes())
+    (sources["odd_names"] / "sales-2024.csv").write_bytes((out / "persons.csv").read_bytes())
+    runs = [library.ingest(out / "persons.csv", registry, dataset="external", version="1.0.0"),
+            library.ingest(sources["one_parquet"], registry, dataset="external", version="2.0.0", spec="insurance")]
+    runs += [library.ingest(sources[name], registry, dataset="external", version=f"{number}.0.0")
+             for number, name in enumerate(("parquet_parts", "csv_parts", "odd_names"), start=3)]
+    for outcome in runs:
+        assert_valid(Path(outcome.folder))
+    names = [r["name"] for r in _manifest(Path(runs[-1].folder))["resources"] if r["type"] == "table"]
+    assert names == ["sales-2024", "sales-2024-2"]

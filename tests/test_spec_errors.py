@@ -300,7 +300,7 @@ def test_a_new_run_without_resume_starts_over(tmp_path: Path, monkeypatch) -> No
     (["--tables", "claimz"], "did you mean 'claims'?"),
     (["--format", "xlsx"], "unknown format(s) xlsx"),
     (["--seed", "1", "--randomize"], "not both"),
-    (["--scale", "0"], "--scale must be positive"),
+    (["--scale", "0"], "'--scale': 0 is out of range: it must be above 0"),
 ])
 def test_bad_generate_options(tmp_path: Path, runner: CliRunner, args: list[str], message: str) -> None:
     result = runner.invoke(cli, ["generate", "insurance", "--out", str(tmp_path / "o"), "-q", *args])

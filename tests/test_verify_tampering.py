@@ -10,6 +10,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -318,3 +319,189 @@ def test_touched_mtimes_still_verify(output: Path, registered: tuple[Registry, P
             os.utime(path, (1_000_000_000, 1_000_000_000))
     assert verify_folder(output).ok
     assert verify_run("shop/1.0.0", registry.root).ok
+
+
+# -- more classes of tampering (the hostile corpus of issue 13) ---------------------------------------------
+
+
+def test_a_hard_link_to_a_file_outside_the_run_is_a_finding(output: Path, tmp_path: Path) -> None:
+    """Same inode, same bytes today: but whoever holds the other name can change the run's bytes later."""
+    data = output / "customers.parquet"
+    outside = tmp_path / "outside.parquet"
+    os.link(data, outside)
+    code, lines = cli_verify(str(output))
+    assert code == 1
+    assert lines[0] == "hard link: customers.parquet (2 names for its bytes; one may be outside the run)"
+    assert failed(lines, 1)
+
+
+def test_a_file_replaced_by_a_folder_of_its_name_is_a_finding(output: Path) -> None:
+    (output / "customers.parquet").unlink()
+    (output / "customers.parquet").mkdir()
+    code, lines = cli_verify(str(output))
+    assert code == 1 and lines == ["not a file: customers.parquet (a folder)", lines[-1]] and failed(lines, 1)
+
+
+def test_a_resource_listed_twice_is_a_finding(output: Path) -> None:
+    edit_manifest(output, lambda m: m["resources"].append(dict(m["resources"][0])))
+    code, lines = cli_verify(str(output))
+    assert code == 1 and "malformed manifest: customers.parquet is listed twice" in lines and failed(lines, 1)
+
+
+@pytest.mark.parametrize(("path", "reason"), [
+    ("http://example.com/customers.parquet", "a URL or a drive (NAME:)"),
+    ("file:///etc/hostname", "a URL or a drive (NAME:)"),
+    ("https:customers.parquet", "a URL or a drive (NAME:)"),
+    ("C:/Windows/customers.parquet", "a URL or a drive (NAME:)"),
+    ("customers/../../secret", "climbs out of the run (..)"),
+])
+def test_a_url_or_a_climbing_path_in_the_manifest_is_never_opened(output: Path, opened: list[Path], path: str,
+                                                                  reason: str) -> None:
+    edit_manifest(output, lambda m: m["resources"][0].update(path=path))
+    code, lines = cli_verify(str(output))
+    assert code == 1
+    assert f"unsafe path: {json.dumps(path)} in the manifest ({reason}; not opened)" in lines
+    assert all(p.name != "hostname" and "example" not in str(p) for p in opened)
+
+
+def test_names_that_differ_only_in_unicode_normalisation_or_case_are_findings(output: Path) -> None:
+    nfc, nfd = "caf\u00e9.bin", "cafe\u0301.bin"
+    (output / nfd).write_bytes(b"data")
+    size, sha = verify_module.hash_regular(output / nfd)
+    edit_manifest(output, lambda m: m["resources"].append({"name": "cafe", "path": nfc, "bytes": size,
+                                                           "hash": f"sha256:{sha}"}))
+    (output / "customers.parquet").rename(output / "Customers.parquet")
+    code, lines = cli_verify(str(output))
+    assert code == 1
+    assert {f"missing: {nfc}", f"extra: {nfd} (not in the manifest)", "missing: customers.parquet",
+            "extra: Customers.parquet (not in the manifest)"} <= set(lines)
+    assert failed(lines, 4)
+
+
+def test_a_huge_manifest_is_refused_unread(output: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with (output / "datapackage.json").open("r+b") as handle:
+        handle.truncate(100 * 2**20)  # 100 MB (sparse): never read
+    code, lines = cli_verify(str(output))
+    assert code == 1
+    assert lines[0].startswith("malformed manifest: datapackage.json is 104,857,600 bytes, more than ")
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000 + "]" * 100_000, '{"resources": ' + "[" * 50_000 + "]" * 50_000 + "}",
+                                  '{"a": ' * 100_000 + "1" + "}" * 100_000])
+def test_a_deeply_nested_manifest_is_a_finding_not_a_recursion_error(output: Path, text: str) -> None:
+    (output / "datapackage.json").write_text(text)
+    code, lines = cli_verify(str(output))
+    assert code == 1 and lines[0].startswith("malformed manifest: datapackage.json is not JSON") and failed(lines, 1)
+
+
+def test_deeply_nested_lineage_events_are_a_finding(output: Path) -> None:
+    (output / "lineage_events.json").write_text("[" * 100_000 + "]" * 100_000)
+    code, lines = cli_verify(str(output))
+    assert code == 1 and lines[0].startswith("malformed lineage: lineage_events.json is not JSON")
+
+
+@pytest.mark.parametrize(("digest", "finding"), [
+    ("sha256:" + "A" * 64, "malformed manifest: customers.parquet has a sha256 that is not 64 lowercase hex digits"),
+    ("sha256:abc", "malformed manifest: customers.parquet has a sha256 that is not 64 lowercase hex digits"),
+    ("sha256:", "malformed manifest: customers.parquet has a sha256 that is not 64 lowercase hex digits"),
+    ("SHA256:" + "0" * 64, "malformed manifest: customers.parquet has no sha256 hash"),
+    ("md5:" + "0" * 32, "malformed manifest: customers.parquet has no sha256 hash"),
+    ("sha256:sha256:" + "0" * 64, "malformed manifest: customers.parquet has a sha256 that is not 64 lowercase hex "
+                                  "digits"),
+])
+def test_a_hash_of_the_wrong_form_is_a_finding(output: Path, digest: str, finding: str) -> None:
+    edit_manifest(output, lambda m: m["resources"][0].update(hash=digest))
+    code, lines = cli_verify(str(output))
+    assert code == 1 and finding in lines and failed(lines, 1)
+
+
+@pytest.mark.parametrize(("size", "finding"), [
+    (1, "changed: customers.parquet (1 bytes recorded, "),
+    (-1, "changed: customers.parquet (-1 bytes recorded, "),
+    (1.5, "malformed manifest: customers.parquet has a size that is not a number"),
+    (True, "malformed manifest: customers.parquet has a size that is not a number"),
+    ("12", "malformed manifest: customers.parquet has a size that is not a number"),
+    (10**400, "changed: customers.parquet ("),
+])
+def test_a_wrong_byte_count_with_the_right_hash_is_a_finding(output: Path, size: object, finding: str) -> None:
+    edit_manifest(output, lambda m: m["resources"][0].update(bytes=size))
+    code, lines = cli_verify(str(output))
+    assert code == 1 and any(line.startswith(finding) for line in lines) and failed(lines, 1)
+
+
+def test_a_data_file_replaced_by_a_link_to_an_identical_copy_inside_the_run_is_a_finding(
+        registered: tuple[Registry, Path]) -> None:
+    registry, folder = registered
+    data = folder / "customers.parquet"
+    shutil.copy(data, folder / "reports" / "copy.parquet")
+    data.unlink()
+    data.symlink_to("reports/copy.parquet")
+    code, lines = cli_verify("shop/1.0.0", "--registry", str(registry.root))
+    assert code == 1
+    assert "link: customers.parquet (a symbolic link; not followed)" in lines
+    assert "extra: reports/copy.parquet (not in the manifest)" in lines
+
+
+def test_changed_permission_bits_are_not_a_finding(registered: tuple[Registry, Path]) -> None:
+    """Permission bits are no part of what a run records (a copy of a run loses its read-only bits): a run
+    made writable still verifies; what matters is that its bytes did not change."""
+    registry, folder = registered
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod(0o777)
+    assert cli_verify("shop/1.0.0", "--registry", str(registry.root))[0] == 0
+
+
+def test_a_registered_run_whose_folder_is_gone_is_a_finding(registered: tuple[Registry, Path]) -> None:
+    registry, folder = registered
+    shutil.rmtree(folder)
+    code, lines = cli_verify("shop/1.0.0", "--registry", str(registry.root))
+    assert code == 1 and lines[0] == "missing: shop/1.0.0/ (the run's folder, recorded in the registry)"
+
+
+def test_a_truncated_registry_is_a_finding(registered: tuple[Registry, Path]) -> None:
+    registry, _ = registered
+    for suffix in ("-wal", "-shm"):
+        Path(f"{registry.path}{suffix}").unlink(missing_ok=True)
+    data = registry.path.read_bytes()
+    registry.path.write_bytes(data[: len(data) // 3])
+    code, lines = cli_verify("shop/1.0.0", "--registry", str(registry.root))
+    assert code == 1 and lines[0].startswith(("malformed registry: ", "registry: ")) and lines[-1].startswith("FAILED")
+
+
+def test_a_registry_of_a_newer_schema_is_a_finding(registered: tuple[Registry, Path]) -> None:
+    registry, _ = registered
+    with sqlite3.connect(registry.path) as con:
+        con.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    con.close()
+    code, lines = cli_verify("shop/1.0.0", "--registry", str(registry.root))
+    assert code == 1 and "newer ESDH (registry schema 99)" in lines[0] and lines[-1].startswith("FAILED")
+
+
+def test_a_registry_with_a_wrong_table_is_a_finding(registered: tuple[Registry, Path]) -> None:
+    registry, _ = registered
+    with sqlite3.connect(registry.path) as con:
+        con.execute("DROP TABLE runs")
+        con.execute("CREATE TABLE runs (id INTEGER PRIMARY KEY, dataset TEXT, surprise BLOB)")
+        con.execute("INSERT INTO runs VALUES (1, 'shop', x'00')")
+    con.close()
+    code, lines = cli_verify("shop/1.0.0", "--registry", str(registry.root))
+    assert (code in (1, 2) and lines[-1].startswith(("FAILED", "error:"))) or lines[0].startswith("malformed registry")
+
+
+def test_a_locked_registry_is_a_finding_soon(registered: tuple[Registry, Path]) -> None:
+    registry, _ = registered
+    holder = subprocess.Popen(["python", "-c", (
+        "import sqlite3, sys, time\n"
+        f"con = sqlite3.connect({str(registry.path)!r}, isolation_level=None)\n"
+        "con.execute('PRAGMA locking_mode = EXCLUSIVE'); con.execute('BEGIN EXCLUSIVE')\n"
+        "con.execute(\"UPDATE meta SET value = value WHERE key = 'schema_version'\")\n"
+        "print('locked', flush=True); time.sleep(60)\n")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        started = time.monotonic()
+        code, lines = cli_verify("shop/1.0.0", "--registry", str(registry.root))
+        assert time.monotonic() - started < 15
+        assert code == 1 and lines[0].startswith("registry: ") and "locked" in lines[0]
+    finally:
+        holder.kill()
+        holder.wait()

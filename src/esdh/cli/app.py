@@ -46,7 +46,9 @@ class EsdhGroup(click.Group):
         except OSError as exc:  # the system refused (a full disk, a permission): say what and where, once
             from esdh import library
 
-            error = library.fault(exc, exc.filename, kept="", action="at")
+            name = str(exc.filename) if exc.filename else ""
+            where = f"{name[:200]}..." if len(name) > 200 else name  # a 100,000-character name is not a line
+            error = library.fault(exc, where, kept="", action="at")
             click.echo(f"error: {error}", err=True)
             sys.exit(error.exit_code)
         finally:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from esdh.cli.options import WholeNumber
+
 DEFAULT_ROOT = "demo_runs"
 ROOT_HELP = "the demo folder  [env ESDH_DEMO_ROOT; default: demo_runs/ under the current folder]"
 
@@ -27,7 +29,7 @@ def _root(ctx: click.Context, given: Path | None) -> Path:
 @click.option("--root", type=click.Path(path_type=Path, file_okay=False), envvar="ESDH_DEMO_ROOT",
               default=DEFAULT_ROOT, help=ROOT_HELP)
 @click.option("--skip-smoke", is_flag=True, help="skip the smoke checks (step 5)")
-@click.option("--port", type=click.IntRange(1, 65535), help="the API's port (default: a free one)")
+@click.option("--port", type=WholeNumber(1, 65535), help="the API's port (default: a free one)")
 @click.pass_context
 def demo(ctx: click.Context, profile: str | None, root: Path, skip_smoke: bool, port: int | None) -> None:
     """Generate a snapshot, start the API, check its health, preview data through it and run smoke checks;

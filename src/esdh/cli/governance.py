@@ -11,10 +11,13 @@ import click
 
 from esdh import library
 from esdh.cli.options import (
+    COUNT,
     ENGINE_OPTIONS,
     PLAN_OPTIONS,
     REGISTRY_OPTION,
     echo_source,
+    folder_option,
+    name_argument,
     parse_formats,
     parse_storage_options,
     plan_from_options,
@@ -51,8 +54,9 @@ def _print_outcome(outcome: library.RunOutcome) -> None:
 
 @click.command()
 @click.argument("dataset")
-@click.option("--version", help="the run's version: a version the spec declares (default: the spec's), with an "
-                                "optional +build suffix for another run of it (1.0.0+2)")
+@click.option("--version", callback=name_argument,
+              help="the run's version: a version the spec declares (default: the spec's), with an "
+                   "optional +build suffix for another run of it (1.0.0+2)")
 @REGISTRY_OPTION
 @with_options(PLAN_OPTIONS)
 @with_options(ENGINE_OPTIONS)
@@ -91,7 +95,7 @@ def _registry(root: Path) -> library.Registry:
 
 
 @runs.command("list")
-@click.argument("dataset", required=False)
+@click.argument("dataset", required=False, callback=name_argument)
 @REGISTRY_OPTION
 @click.option("--all", "include_writing", is_flag=True, help="include runs still being written")
 @click.option("--json", "as_json", is_flag=True)
@@ -129,7 +133,7 @@ def _show(record: library.RunRecord, registry: library.Registry, as_json: bool) 
 
 
 @runs.command("show")
-@click.argument("run")
+@click.argument("run", callback=name_argument)
 @REGISTRY_OPTION
 @click.option("--json", "as_json", is_flag=True)
 def runs_show(run: str, registry: Path, as_json: bool) -> None:
@@ -139,7 +143,7 @@ def runs_show(run: str, registry: Path, as_json: bool) -> None:
 
 
 @runs.command("latest")
-@click.argument("dataset")
+@click.argument("dataset", callback=name_argument)
 @REGISTRY_OPTION
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--path", "path_only", is_flag=True, help="print only the run's folder (for scripts)")
@@ -154,9 +158,9 @@ def runs_latest(dataset: str, registry: Path, as_json: bool, path_only: bool) ->
 
 
 @runs.command("diff")
-@click.argument("dataset")
-@click.argument("old")
-@click.argument("new", required=False)
+@click.argument("dataset", callback=name_argument)
+@click.argument("old", callback=name_argument)
+@click.argument("new", required=False, callback=name_argument)
 @REGISTRY_OPTION
 @click.option("--json", "as_json", is_flag=True)
 def runs_diff(dataset: str, old: str, new: str | None, registry: Path, as_json: bool) -> None:
@@ -183,8 +187,8 @@ def runs_diff(dataset: str, old: str, new: str | None, registry: Path, as_json: 
 
 
 @runs.command("prune")
-@click.argument("dataset")
-@click.option("--keep", type=click.IntRange(min=1), required=True, help="how many of the newest runs to keep")
+@click.argument("dataset", callback=name_argument)
+@click.option("--keep", type=COUNT, required=True, help="how many of the newest runs to keep")
 @REGISTRY_OPTION
 @click.option("--dry-run", is_flag=True, help="say what would be removed, remove nothing")
 def runs_prune(dataset: str, keep: int, registry: Path, dry_run: bool) -> None:
@@ -197,11 +201,12 @@ def runs_prune(dataset: str, keep: int, registry: Path, dry_run: bool) -> None:
 
 
 @click.command()
-@click.argument("run")
-@click.option("--against", help="the version to compare with (default: the run registered before RUN)")
+@click.argument("run", callback=name_argument)
+@click.option("--against", callback=name_argument,
+              help="the version to compare with (default: the run registered before RUN)")
 @REGISTRY_OPTION
 @click.option("--json", "as_json", is_flag=True, help="print the JSON report")
-@click.option("--out", type=click.Path(path_type=Path),
+@click.option("--out", type=click.Path(), callback=folder_option,
               help="folder for drift.json and drift.html (default: <registry>/<dataset>/.reports/<v>-vs-<against>)")
 @THRESHOLD_OPTION
 @click.option("--fail-on", type=click.Choice(["fail", "warn", "never"]), default="fail", show_default=True,
@@ -230,9 +235,9 @@ def report(run: str, against: str | None, registry: Path, as_json: bool, out: Pa
 @click.command()
 @click.argument("data", type=click.Path(path_type=Path, exists=True))
 @click.option("--spec", required=True, help="a spec file or a built-in dataset's name")
-@click.option("--version", help="a version the spec declares")
+@click.option("--version", callback=name_argument, help="a version the spec declares")
 @click.option("--json", "as_json", is_flag=True, help="print the JSON report")
-@click.option("--report", "report_dir", type=click.Path(path_type=Path),
+@click.option("--report", "report_dir", type=click.Path(), callback=folder_option,
               help="also write validation.json and validation.html into this folder")
 @click.option("--strict", is_flag=True,
               help="also exit 1 when a rule could not be evaluated on the data (it is reported as skipped)")
@@ -268,9 +273,9 @@ def validate(data: Path, spec: str, version: str | None, as_json: bool, report_d
 
 @click.command()
 @click.argument("source", type=click.Path(path_type=Path, exists=True))
-@click.option("--dataset", required=True, help="the dataset the data is registered under")
+@click.option("--dataset", required=True, callback=name_argument, help="the dataset the data is registered under")
 @click.option("--spec", help="validate against this spec (a file or a built-in dataset's name)")
-@click.option("--version", help="the run's version (default: the spec's version)")
+@click.option("--version", callback=name_argument, help="the run's version (default: the spec's version)")
 @REGISTRY_OPTION
 @THRESHOLD_OPTION
 def ingest(source: Path, dataset: str, spec: str | None, version: str | None, registry: Path,

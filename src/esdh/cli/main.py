@@ -17,7 +17,12 @@ from esdh.cli.options import (
     ENGINE_OPTIONS,
     PLAN_OPTIONS,
     REGISTRY_OPTION,
+    ROWS,
+    SCALE,
+    SEED,
     echo_source,
+    name_argument,
+    out_option,
     parse_formats,
     parse_rows,
     parse_storage_options,
@@ -36,10 +41,11 @@ def _files_text(path: Path | str, parts: list[library.PartFile]) -> str:
 
 @cli.command()
 @click.argument("dataset")
-@click.option("--out", "-o", metavar="PATH|URL", required=True,
+@click.option("--out", "-o", metavar="PATH|URL", required=True, callback=out_option,
               help="output folder, or an object store URL such as s3://bucket/prefix/name")
 @with_options(PLAN_OPTIONS)
-@click.option("--version", "version", help="a version the spec declares under versions: (evolution)")
+@click.option("--version", "version", callback=name_argument,
+              help="a version the spec declares under versions: (evolution)")
 @click.option("--no-check", is_flag=True, help="skip checking the output against the spec")
 @with_options(ENGINE_OPTIONS)
 @click.option("--storage-option", "storage_options", multiple=True, metavar="KEY=VALUE",
@@ -75,10 +81,10 @@ def generate(dataset: str, out: str, seed: int | None, randomize: bool, scale: f
 
 @cli.command()
 @click.argument("dataset")
-@click.option("--seed", type=click.IntRange(min=0))
-@click.option("--scale", type=float, default=1.0, show_default=True)
+@click.option("--seed", type=SEED)
+@click.option("--scale", type=SCALE, default=1.0, show_default=True)
 @click.option("--rows", multiple=True, metavar="TABLE=N")
-@click.option("--chunk-size", type=click.IntRange(min=1), default=library.DEFAULT_CHUNK_SIZE, show_default=True,
+@click.option("--chunk-size", type=ROWS, default=library.DEFAULT_CHUNK_SIZE, show_default=True,
               help="rows generated at once (its memory is estimated)")
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
 def plan(dataset: str, seed: int | None, scale: float, rows: tuple[str, ...], chunk_size: int, as_json: bool) -> None:
@@ -139,7 +145,7 @@ def spec_schema() -> None:
 
 
 @cli.command()
-@click.argument("run")
+@click.argument("run", callback=name_argument)
 @REGISTRY_OPTION
 @click.option("--digest", metavar="sha256:HEX",
               help="the manifest's sha256 as esdh generate printed it: a manifest with another is a finding")
@@ -155,6 +161,10 @@ def verify(run: str, registry: Path, digest: str | None, as_json: bool) -> None:
         for path in report.missing:
             click.echo(f"missing: {path}")
         for change in report.changed:
+            if change["expected_sha256"] == change["found_sha256"]:  # the bytes are right, their count is not
+                click.echo(f"changed: {change['path']} ({change['expected_bytes']:,} bytes recorded, "
+                           f"{change['found_bytes']:,} found; the sha256 matches)")
+                continue
             click.echo(f"changed: {change['path']} (sha256 {change['expected_sha256']} recorded, "
                        f"{change['found_sha256']} found; {change['found_bytes']:,} bytes)")
         for path in report.extra:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict, TypeVar
@@ -18,6 +19,49 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., object])
 
 FORMATS_HELP = "comma-separated formats: parquet, csv, json, ndjson"
+
+
+class WholeNumber(click.ParamType[int]):
+    """A whole number in ASCII digits within a range (:func:`esdh.options.parse_whole_number`): click's own
+    ``int`` takes ``١٠٠``, ``１０``, ``1_000`` and digits by the thousand."""
+
+    name = "integer"
+
+    def __init__(self, minimum: int = 0, maximum: int | None = None):
+        self.minimum, self.maximum = minimum, maximum
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)  # a default, or a value from Python
+        try:
+            return esdh.options.parse_whole_number(str(value), self.minimum, self.maximum)
+        except esdh.options.BadOptionValue as exc:
+            self.fail(str(exc).removeprefix("value "), param, ctx)
+
+
+class PositiveNumber(click.ParamType[float]):
+    """A finite number above 0 in ASCII (:func:`esdh.options.parse_positive_number`): click's own ``float``
+    takes ``nan``, ``inf``, ``1e309`` and other scripts' digits."""
+
+    name = "number"
+
+    def __init__(self, maximum: float | None = None):
+        self.maximum = maximum
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, float | int) and not isinstance(value, bool):
+            value = repr(value)
+        try:
+            return esdh.options.parse_positive_number(str(value), self.maximum)
+        except esdh.options.BadOptionValue as exc:
+            self.fail(str(exc).removeprefix("value "), param, ctx)
+
+
+SEED = WholeNumber(0)
+COUNT = WholeNumber(1)
+ROWS = WholeNumber(1, 10**esdh.options.MAX_ROW_DIGITS - 1)  # a row count fits a 64-bit integer with room to add
+WORKERS = WholeNumber(1, 1024)
+SCALE = PositiveNumber()
 
 
 def parse_rows(values: tuple[str, ...]) -> dict[str, int]:
@@ -54,21 +98,21 @@ def split_tables(values: tuple[str, ...]) -> list[str] | None:
 
 
 PLAN_OPTIONS = [
-    click.option("--seed", type=click.IntRange(min=0), help="override the spec's seed"),
+    click.option("--seed", type=SEED, help="override the spec's seed"),
     click.option("--randomize", is_flag=True, help="draw a fresh seed (it is printed, so the run can be replayed)"),
-    click.option("--scale", type=float, default=1.0, show_default=True, help="multiply the spec's row counts"),
+    click.option("--scale", type=SCALE, default=1.0, show_default=True, help="multiply the spec's row counts"),
     click.option("--rows", multiple=True, metavar="TABLE=N", help="set a table's row count (repeatable)"),
     click.option("--tables", multiple=True, metavar="T[,T]", help="write only these tables"),
     click.option("--format", "formats", default="parquet", show_default=True, help=FORMATS_HELP),
-    click.option("--chunk-size", type=click.IntRange(min=1), default=DEFAULT_CHUNK_SIZE, show_default=True,
+    click.option("--chunk-size", type=ROWS, default=DEFAULT_CHUNK_SIZE, show_default=True,
                  help="rows generated at once (and per Parquet row group)"),
 ]
 ENGINE_OPTIONS = [
     click.option("--engine", type=click.Choice(["local", "processes", "dask"]), default="local", show_default=True,
                  help="where partitions run: this process, local worker processes, or a Dask cluster"),
-    click.option("--workers", type=click.IntRange(min=1), help="worker processes (default and at most: the CPU count)"),
+    click.option("--workers", type=WORKERS, help="worker processes (default and at most: the CPU count)"),
     click.option("--cluster", metavar="ADDRESS", help="Dask scheduler address (default: a LocalCluster)"),
-    click.option("--part-rows", type=click.IntRange(min=1), default=DEFAULT_PART_ROWS, show_default=True,
+    click.option("--part-rows", type=ROWS, default=DEFAULT_PART_ROWS, show_default=True,
                  help="rows per part file; larger tables are written as table/part-NNNNN files"),
     click.option("--resume", is_flag=True, help="continue an interrupted run into the same folder"),
     click.option("--quiet", "-q", is_flag=True, help="no progress bar"),
@@ -104,8 +148,51 @@ def plan_from_options(seed: int | None, randomize: bool, scale: float, rows: tup
             "tables": split_tables(tables), "chunk_size": chunk_size}
 
 
-REGISTRY_OPTION = click.option("--registry", type=click.Path(path_type=Path), default="runs", show_default=True,
-                               envvar="ESDH_REGISTRY", help="the run registry folder  [env ESDH_REGISTRY]")
+def _unprintable(text: str) -> str | None:
+    """The first control or invisible formatting character of ``text`` (a newline, an RTL override), if any."""
+    return next((c for c in text if unicodedata.category(c) in ("Cc", "Cf")), None)
+
+
+def name_argument(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A name or version (DATASET, RUN, --version, --against): not empty and no control or invisible
+    formatting character, which would break the one line a message takes or disguise the name."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise click.BadParameter("is empty", ctx, param)
+    bad = _unprintable(value)
+    if bad is not None:
+        shown = value[:80].encode("unicode_escape").decode("ascii")
+        raise click.BadParameter(f"'{shown}' holds the control character U+{ord(bad):04X}", ctx, param)
+    return value
+
+
+def out_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An output folder or URL: not empty (an empty --out would be the current folder)."""
+    if value is not None and not value.strip():
+        raise click.BadParameter("is empty; give a folder or a URL", ctx, param)
+    return value
+
+
+def folder_option(ctx: click.Context, param: click.Parameter, text: str | None) -> Path | None:
+    """A folder option (made if missing): not empty, and not a file, a FIFO or a device that exists."""
+    if text is None:
+        return None
+    if not text.strip():
+        raise click.BadParameter("is empty; give a folder", ctx, param)
+    value = Path(text)
+    try:
+        if value.exists() and not value.is_dir():
+            raise click.BadParameter(f"{str(value)[:200]!r} exists and is not a folder", ctx, param)
+    except OSError as exc:  # a name too long, a loop of links
+        raise click.BadParameter(f"{str(value)[:200]!r} cannot be used: {exc.strerror or exc}", ctx, param
+                                 ) from None
+    return value
+
+
+REGISTRY_OPTION = click.option("--registry", type=click.Path(), default="runs", show_default=True,
+                               envvar="ESDH_REGISTRY", callback=folder_option,
+                               help="the run registry folder  [env ESDH_REGISTRY]")
 
 
 def echo_source(dataset: Dataset, err: bool = False) -> None:

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import click
 
-from esdh.cli.options import REGISTRY_OPTION
+from esdh.cli.options import REGISTRY_OPTION, WORKERS, WholeNumber
 from esdh.errors import MissingExtraError
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="interface to listen on (0.0.0.0: all)")
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="TCP port")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--port", type=WholeNumber(0, 65535), default=8000, show_default=True, help="TCP port")
+@click.option("--workers", type=WORKERS, default=1, show_default=True,
               help="server processes; the rate limit and generation slots hold for all of them together")
 @REGISTRY_OPTION
 def serve(host: str, port: int, workers: int, registry: Path) -> None:

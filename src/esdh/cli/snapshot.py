@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from esdh import library
+from esdh.cli.options import ROWS, SEED
 
 ENTITIES, SNAPSHOT_FORMATS = library.snapshot.ENTITIES, library.snapshot.SNAPSHOT_FORMATS
 
@@ -46,9 +47,9 @@ class Greedy(click.Option):
 @click.command("generate-snapshot")
 @click.option("--output-dir", type=click.Path(path_type=Path), default=Path("data/snapshots/v0.1"),
               show_default=True)
-@click.option("--records", type=click.IntRange(min=1), default=200, show_default=True,
+@click.option("--records", type=ROWS, default=200, show_default=True,
               help="number of persons (each with 1 to 3 vehicles and one profile)")
-@click.option("--seed", type=click.IntRange(min=0), help="seed (default: the dataset's, 20240601)")
+@click.option("--seed", type=SEED, help="seed (default: the dataset's, 20240601)")
 @click.option("--randomize", is_flag=True, help="draw a fresh seed; it is printed")
 @click.option("--entity-filter", "entities", cls=Greedy, type=click.Choice(ENTITIES),
               help="entities to write (repeat or list after one flag); default all")

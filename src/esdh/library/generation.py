@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from esdh.defaults import DEFAULT_CHUNK_SIZE, DEFAULT_PART_ROWS
 from esdh.engine import chunks
 from esdh.engine.executors import engine_for
 from esdh.engine.frame import columns_at
+from esdh.errors import OutputError, SpecError, SpecProblem
 from esdh.library.describe import check_chunk_memory
 from esdh.output.dataset import Result, generate_to_folder
 from esdh.output.storage import is_url
@@ -19,6 +21,7 @@ from esdh.plan.planner import Plan, build_plan
 from esdh.rng import random_seed
 from esdh.spec.compile import Dataset
 from esdh.spec.load import load_spec
+from esdh.spec.source import resolve_source
 
 SpecSource = str | Path | dict[str, Any] | Dataset
 
@@ -26,7 +29,40 @@ SpecSource = str | Path | dict[str, Any] | Dataset
 def load(source: SpecSource, version: str | None = None) -> Dataset:
     """A checked spec from a file, a built-in dataset name, YAML text or a mapping; ``version`` picks
     one of the versions it declares."""
-    return source if isinstance(source, Dataset) else load_spec(source, version)
+    if isinstance(source, Dataset):
+        return source
+    _refuse_special_file(source)
+    return load_spec(source, version)
+
+
+def _refuse_special_file(source: SpecSource) -> None:
+    """A spec path that names a FIFO, a socket or a device is refused before it is opened: reading a FIFO
+    waits for a writer that may never come."""
+    if not isinstance(source, str | Path):
+        return
+    origin = resolve_source(source)
+    if origin.kind != "file" or origin.path is None:
+        return
+    try:
+        mode = origin.path.expanduser().stat().st_mode
+    except OSError:
+        return  # gone or unreadable: reading it says so
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        what = ("a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+                else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")
+        raise SpecError([SpecProblem("", f"{origin.given} is {what}, not a spec file (not opened)",
+                                     "give a .yaml spec file, a config folder or a built-in dataset's name",
+                                     str(origin.path))])
+
+
+def _refuse_run_folder(out: Path) -> None:
+    """A registered run (``<registry>/<dataset>/<version>/``, whose metadata is in ``<dataset>/.meta/<version>``)
+    is immutable: ``generate`` never writes into it or over it, even where the file system would let it."""
+    folder = out.expanduser().absolute()
+    for place in (folder, *folder.parents):
+        if place.name and (place.parent / ".meta" / place.name).is_dir() and (place / "datapackage.json").is_file():
+            raise OutputError(f"{out} is {'in ' if place != folder else ''}the registered run "
+                              f"{place.parent.name}/{place.name}; a run is never written over (give another --out)")
 
 
 def plan(source: SpecSource, *, seed: int | None = None, randomize: bool = False, scale: float = 1.0,
@@ -57,6 +93,8 @@ def generate(source: SpecSource | Plan, out: str | Path, *, formats: list[str] |
     (endpoint, credentials, ...; by default the store's usual environment variables)."""
     the_plan = source if isinstance(source, Plan) else plan(source, **plan_options)
     the_plan.require_exact()
+    if not is_url(out):
+        _refuse_run_folder(Path(out))
     runner = engine_for(engine, workers=workers, cluster=cluster)
     return generate_to_folder(the_plan, out if is_url(out) else Path(out), list(formats), progress=progress,
                               check=check, engine=runner, part_rows=part_rows, resume=resume,

@@ -9,7 +9,9 @@ run; a run whose data fails validation is still registered (it is what was deliv
 
 from __future__ import annotations
 
+import csv
 import logging
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -20,11 +22,12 @@ from esdh.library.generated_run import drift_against_previous
 from esdh.library.generation import SpecSource, load
 from esdh.logs import event, run_context
 from esdh.output.checksum import sha256_file
-from esdh.output.datapackage import PROFILE, field_type, versions, write_manifest
+from esdh.output.datapackage import PROFILE, STREAMED, field_type, tabular, versions, write_manifest
 from esdh.output.faults import fault
 from esdh.output.folder import MANIFEST
 from esdh.quality.drift import Thresholds
 from esdh.quality.validate import ValidationReport, validate_data
+from esdh.quality.validate.read import header_columns, too_wide
 from esdh.runs.registry import Registry
 from esdh.runs.run import RunOutcome, RunWriter
 
@@ -56,47 +59,86 @@ def find_tables(source: Path) -> dict[str, list[Path]]:
     return tables
 
 
-def _describe(files: list[Path]) -> tuple[int, list[dict[str, str]]]:
-    """Row count and Table Schema fields, as DuckDB reads the files."""
+def check_readable(files: list[Path]) -> None:
+    """A UsageError when DuckDB cannot read the files' columns (truncated, empty, not of their format, or
+    too wide): found before a run is reserved, so that nothing is left in the registry."""
+    _describe(files, count=False)
+
+
+def _describe(files: list[Path], count: bool = True) -> tuple[int, list[dict[str, str]]]:
+    """Row count and Table Schema fields, as DuckDB reads the files (``count``: else 0 rows, read faster)."""
     import duckdb
     import pyarrow as pa
 
+    for file in files:
+        try:
+            wide = too_wide(header_columns(file, SUFFIXES[file.suffix.lower()][0]) or [])
+        except (OSError, ValueError, csv.Error, pa.ArrowException):
+            wide = None  # DuckDB says what is wrong with it below
+        if wide:
+            raise UsageError(f"cannot read {file.name}: {wide}")
     con = duckdb.connect()
     try:
         relation = file_relation(files).replace(", all_varchar=true", "")  # let DuckDB detect CSV types
-        rows = con.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0]
+        rows = con.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0] if count else 0
         schema = con.sql(f"SELECT * FROM {relation} LIMIT 0").to_arrow_table().schema
+    except (duckdb.Error, pa.ArrowException) as exc:  # not CSV or Parquet after all: truncated, empty, binary
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        reason = reason.replace(f"{files[0].parent}/", "")[:200]  # the copy's staging folder means nothing here
+        names = ", ".join(f.name for f in files[:3]) + (", ..." if len(files) > 3 else "")
+        raise UsageError(f"cannot read {names} as {files[0].suffix.lower()[1:]}: {reason}") from None
     finally:
         con.close()
     return rows, [{"name": f.name, "type": field_type(f.type if not pa.types.is_dictionary(f.type)
                                                        else f.type.value_type)} for f in schema]
 
 
+def resource_name(name: str, taken: set[str]) -> str:
+    """A Data Package name for ``name`` (lowercase letters, digits, ``-``, ``_``, ``.``), not yet in ``taken``:
+    a table of external data may be named ``Sales 2024`` or ``ventes_été``."""
+    base = re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("-") or "table"
+    found, number = base, 1
+    while found in taken:
+        number += 1
+        found = f"{base}-{number}"
+    taken.add(found)
+    return found
+
+
 def ingest_manifest(folder: Path, dataset: str, version: str, tables: dict[str, list[Path]],
                     origin: Path) -> dict[str, Any]:
-    """The datapackage.json of copied files (``tables``: name -> files inside ``folder``)."""
+    """The datapackage.json of copied files (``tables``: name -> files inside ``folder``), valid by the Data
+    Package standard as ``esdh generate``'s are (``output.datapackage``): the standard ``bytes`` only where a
+    reader counts the same (one CSV file), Parquet part files listed as files, not as one table."""
     resources = []
     row_counts = {}
+    taken: set[str] = set()
     for name, files in tables.items():
         fmt, mediatype = SUFFIXES[files[0].suffix.lower()]
         rows, fields = _describe(files)
         row_counts[name] = rows
         paths = [f.relative_to(folder).as_posix() for f in files]
         digests = [sha256_file(f) for f in files]
-        resource: dict[str, Any] = {"name": name.lower(), "type": "table",
+        size = sum(f.stat().st_size for f in files)
+        resource: dict[str, Any] = {"name": resource_name(name, taken),
+                                    "type": "table" if tabular(fmt, len(files)) else "file",
                                     "path": paths[0] if len(paths) == 1 else paths, "format": fmt,
-                                    "mediatype": mediatype, "bytes": sum(f.stat().st_size for f in files)}
+                                    "mediatype": mediatype}
         if fmt == "csv":
             resource["encoding"] = "utf-8"
+        resource["bytes" if fmt in STREAMED and len(files) == 1 else "esdh:bytes"] = size
         if len(files) == 1:
             resource["hash"] = "sha256:" + digests[0]
         else:
             resource["esdh:parts"] = [{"path": p, "bytes": f.stat().st_size, "hash": "sha256:" + d}
                                       for p, f, d in zip(paths, files, digests, strict=True)]
         resource["schema"] = {"fields": fields}
+        if fmt == "parquet":  # read through pandas (frictionless), a null in a number column is NaN
+            resource["schema"]["missingValues"] = ["", "nan"]
         resource["esdh:rows"] = rows
         resources.append(resource)
-    return {"$schema": PROFILE, "name": dataset, "title": dataset, "version": version, "resources": resources,
+    return {"$schema": PROFILE, "name": resource_name(dataset, set()), "title": dataset, "version": version,
+            "resources": resources,
             "esdh": {"format_version": 2, "dataset": dataset, "source": "ingested", "ingested_from": str(origin),
                      "row_counts": row_counts, "synthetic_source": None, "versions": versions()}}
 
@@ -110,6 +152,8 @@ def ingest(source: Path | str, registry: Registry | Path | str, *, dataset: str,
     tables = find_tables(source)
     registry = registry if isinstance(registry, Registry) else Registry(registry)
     model = load(spec) if spec is not None else None
+    for files in tables.values():
+        check_readable(files)
     if version is None:
         if model is None:
             raise UsageError("give --version (or --spec, whose version is then used)")

@@ -160,9 +160,10 @@ def _process_alive(host: str | None, pid: int | None) -> bool:
 class Registry:
     """The runs of every dataset under ``root`` (``<root>/<dataset>/<version>/``)."""
 
-    def __init__(self, root: Path | str):
+    def __init__(self, root: Path | str, busy_timeout_s: float = BUSY_TIMEOUT_S):
         self.root = Path(root).resolve()
         self.path = self.root / DATABASE
+        self.busy_timeout_s = busy_timeout_s  # how long to wait for a lock another process holds
 
     def _connect(self) -> sqlite3.Connection:
         try:
@@ -170,7 +171,7 @@ class Registry:
         except OSError as exc:
             raise fault(exc, self.root) from None
         try:
-            con = sqlite_store.connect(self.path, self._prepare, timeout_s=BUSY_TIMEOUT_S)
+            con = sqlite_store.connect(self.path, self._prepare, timeout_s=self.busy_timeout_s)
         except sqlite3.DatabaseError as exc:
             if isinstance(exc, sqlite3.OperationalError):  # locked, busy, unreadable: not a judgement of the file
                 raise self._refused(exc) from None

@@ -22,18 +22,26 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import sqlite3
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from esdh.errors import EsdhError, OutputError
+from esdh.errors import EsdhError, OutputError, UsageError
+from esdh.limits import Limit
 from esdh.output.folder import MANIFEST
 from esdh.output.lineage import EVENTS
 from esdh.runs.registry import Registry, RunRecord, record_digest
 
+SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")  # http:, file:, s3:, C: (a drive): never a file of the run
+SHA256 = re.compile(r"[0-9a-f]{64}")
+MANIFEST_BYTES = Limit("manifest size", 64 * 2**20, "bytes", "ESDH_MAX_MANIFEST_BYTES",
+                       "a manifest of ESDH lists a file in about 200 bytes")
 UNLISTED = {MANIFEST, EVENTS}  # the manifest cannot list itself; events hold times and a run id
 CHUNK = 1 << 20
+REGISTRY_WAIT_S = 5.0  # verify waits this long for a registry another process holds locked, then reports it
 
 
 @dataclass
@@ -67,6 +75,8 @@ def unsafe_path(path: str) -> str | None:
         return "holds a backslash"
     if path.startswith("/") or PurePosixPath(path).is_absolute():
         return "absolute"
+    if SCHEME.match(path):
+        return "a URL or a drive (NAME:)"
     parts = path.split("/")
     if any(p in ("..",) for p in parts):
         return "climbs out of the run (..)"
@@ -86,6 +96,9 @@ def _entries(value: Any, label: str, problems: list[str]) -> list[tuple[str, int
         return []
     if not isinstance(digest, str) or not digest.startswith("sha256:"):
         problems.append(f"malformed manifest: {path} has no sha256 hash")
+        digest = None
+    elif not SHA256.fullmatch(digest.removeprefix("sha256:")):
+        problems.append(f"malformed manifest: {path} has a sha256 that is not 64 lowercase hex digits")
         digest = None
     if size is not None and (not isinstance(size, int) or isinstance(size, bool)):
         problems.append(f"malformed manifest: {path} has a size that is not a number")
@@ -164,6 +177,10 @@ def walk(folder: Path, problems: list[str], label: str = "") -> tuple[set[str], 
                 pending.append(name)
             elif stat.S_ISREG(mode):
                 files.add(name)
+                links = entry.stat(follow_symlinks=False).st_nlink
+                if links > 1:
+                    problems.append(f"hard link: {label}{name} ({links} names for its bytes; one may be outside "
+                                    "the run)")
             else:
                 refused.add(name)
                 problems.append(f"special file: {label}{name} ({_kind(mode)}; not opened)")
@@ -196,7 +213,8 @@ def _parse_digest(digest: str) -> str:
     value = digest.strip().lower()
     value = value.split(":", 1)[1] if value.startswith("sha256:") else value
     if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
-        raise OutputError(f"'{digest}' is not a sha256 digest (give sha256:<64 hex digits>)")
+        shown = digest if len(digest) <= 80 else digest[:80] + "..."
+        raise UsageError(f"{shown!r} is not a sha256 digest (give sha256:<64 hex digits>)")
     return value
 
 
@@ -204,7 +222,7 @@ def verify_folder(folder: Path, digest: str | None = None, registered: bool = Fa
     """Recompute every checksum the folder's manifest records; collect every difference. ``digest``: the
     manifest's expected sha256; ``registered``: a run of a registry (its lineage events live in ``.meta``,
     so ``lineage_events.json`` may not be in its folder)."""
-    expected = _parse_digest(digest) if digest else None
+    expected = _parse_digest(digest) if digest is not None else None
     folder = Path(folder).resolve()
     report = Verification(folder)
     problems = report.problems
@@ -217,13 +235,18 @@ def verify_folder(folder: Path, digest: str | None = None, registered: bool = Fa
         raise OutputError(f"{folder / MANIFEST} cannot be read: {exc}") from None
     files, folders, refused = walk(folder, problems)
     manifest: Any = None
-    if stat.S_ISREG(manifest_mode):
+    manifest_size = os.lstat(folder / MANIFEST).st_size
+    if stat.S_ISREG(manifest_mode) and manifest_size > MANIFEST_BYTES.value:
+        problems.append(f"malformed manifest: {MANIFEST} is {manifest_size:,} bytes, more than "
+                        f"{MANIFEST_BYTES.value:,} (not read; {MANIFEST_BYTES.env} raises the limit)")
+    elif stat.S_ISREG(manifest_mode):
         try:
             raw = read_regular(folder / MANIFEST)
             report.manifest_sha256 = hashlib.sha256(raw).hexdigest()
             manifest = json.loads(raw.decode("utf-8"))
-        except (OSError, ValueError) as exc:
-            problems.append(f"malformed manifest: {MANIFEST} is not JSON ({str(exc).splitlines()[0][:120]})")
+        except (OSError, ValueError, RecursionError) as exc:
+            why = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).splitlines()[0][:120]
+            problems.append(f"malformed manifest: {MANIFEST} is not JSON ({why})")
     elif not stat.S_ISDIR(manifest_mode):
         pass  # a link or special file: walk reported it
     else:
@@ -263,9 +286,11 @@ def verify_folder(folder: Path, digest: str | None = None, registered: bool = Fa
             report.changed.append({"path": relative, "expected_sha256": sha, "found_sha256": actual,
                                    "expected_bytes": size, "found_bytes": actual_size})
     declared_folders = {str(parent) for path in safe for parent in PurePosixPath(path).parents if str(parent) != "."}
+    declared_folders |= set(safe) & folders  # a listed file that is a folder: "not a file", not also extra
     allowed = set(safe) | {MANIFEST} | (set() if registered else {EVENTS})
     extra = [f for f in files if f not in allowed] + [f"{d}/" for d in folders if d not in declared_folders]
-    report.extra = sorted(extra)
+    # a manifest that could not be read at all declares nothing: that is the one finding, not every file
+    report.extra = sorted(extra) if report.manifest is not None else []
     if not registered and EVENTS in files:
         _check_events(folder / EVENTS, problems)
     return report
@@ -282,8 +307,9 @@ def _check_events(path: Path, problems: list[str]) -> None:
     be what ESDH writes, a JSON list of OpenLineage events."""
     try:
         events = json.loads(read_regular(path).decode("utf-8"))
-    except (OSError, ValueError) as exc:
-        problems.append(f"malformed lineage: {EVENTS} is not JSON ({str(exc).splitlines()[0][:120]})")
+    except (OSError, ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).splitlines()[0][:120]
+        problems.append(f"malformed lineage: {EVENTS} is not JSON ({reason})")
         return
     if not isinstance(events, list) or not all(isinstance(e, dict) and "eventType" in e and "run" in e
                                                for e in events):
@@ -295,7 +321,7 @@ def verify_run(run: str | Path, registry_root: Path | str, digest: str | None = 
     its folder). A registered run is also checked against its registry row (the manifest's sha256, every
     file's checksum, the row counts, the run metadata and the row's own digest), so a manifest edited to
     match edited data, or a row edited to match them, is caught too."""
-    registry = Registry(registry_root)
+    registry = Registry(registry_root, busy_timeout_s=REGISTRY_WAIT_S)
     path = Path(run)
     record = None
     if registry.path.exists():
@@ -303,8 +329,10 @@ def verify_run(run: str | Path, registry_root: Path | str, digest: str | None = 
             record = registry.resolve(run)
         except OutputError as exc:  # the registry itself cannot be read
             return _unusable_registry(path, registry.root, str(exc), digest)
-        except (ValueError, TypeError) as exc:  # a row whose JSON or columns are not what ESDH writes
+        except (ValueError, TypeError, RecursionError) as exc:  # a row whose JSON or columns ESDH did not write
             return _unusable_registry(path, registry.root, f"malformed registry: {registry.path} ({exc})", digest)
+        except sqlite3.Error as exc:  # locked by another process for longer than verify waits, or damaged
+            return _unusable_registry(path, registry.root, f"{registry.path} cannot be read ({exc})", digest)
         except EsdhError:
             if not path.is_dir():
                 raise
@@ -318,7 +346,16 @@ def verify_run(run: str | Path, registry_root: Path | str, digest: str | None = 
         report.problems.append(f"registry: the run's folder is recorded as {json.dumps(record.folder)}, not "
                                f"{record.dataset}/{record.version} (not followed)")
         return report
-    report = verify_folder(registry.folder_of(record), digest, registered=True)
+    folder = registry.folder_of(record)
+    if not folder.is_dir() or folder.is_symlink():  # a link is reported by the walk of a folder that is there
+        report = Verification(folder)
+        report.problems.append(f"link: {record.folder} (the run's folder is a symbolic link; not followed)"
+                               if folder.is_symlink() else
+                               f"missing: {record.folder}/ (the run's folder, recorded in the registry)")
+        if record.meta_files is not None:
+            _check_meta(registry, record, report.problems)
+        return report
+    report = verify_folder(folder, digest, registered=True)
     check_record(registry, record, report)
     return report
 

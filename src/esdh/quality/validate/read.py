@@ -21,6 +21,28 @@ if TYPE_CHECKING:
     from esdh.quality.validate.session import Validation
 
 CHUNK_ROWS = 65_536
+# A file of more columns is not read: no spec has so many, and DuckDB and Arrow parse every column of a CSV
+# line even when a few are selected (a header of a million columns would take minutes and gigabytes).
+MAX_COLUMNS = 10_000
+
+
+def header_columns(path: Path, fmt: str) -> list[str] | None:
+    """The column names of a CSV or Parquet file (None for other formats), read without its rows."""
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(path).names)
+    if fmt == "csv":
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            return next(csv.reader(handle), [])
+    return None
+
+
+def too_wide(names: list[str] | dict[str, Any]) -> str | None:
+    """Why a file of these columns is not read, or None."""
+    if len(names) > MAX_COLUMNS:
+        return f"it has {len(names):,} columns; a file of more than {MAX_COLUMNS:,} is not read"
+    return None
 TypedBatch = tuple[int, pa.RecordBatch, pa.RecordBatch]  # first row, batch as read, batch in the spec's types
 
 
@@ -30,10 +52,14 @@ def match_columns(run: Validation, data: TableData) -> None:
         import pyarrow.parquet as pq
 
         schema = pq.read_schema(data.files[0])
+        if too_wide(schema.names):
+            raise ValueError(f"{data.files[0].name}: {too_wide(schema.names)}")
         read = {f.name: f.type for f in schema}
     elif data.format == "csv":
         with data.files[0].open(newline="", encoding="utf-8-sig") as handle:
             read = dict.fromkeys(next(csv.reader(handle), []), pa.string())
+        if too_wide(read):
+            raise ValueError(f"{data.files[0].name}: {too_wide(read)}")
     else:
         described = run.con.execute(f"DESCRIBE SELECT * FROM read_json({sql_list(data.files)})").fetchall()
         read = {row[0]: pa.string() for row in described}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pyarrow as pa
@@ -56,8 +57,17 @@ def check_tables(run: Validation, selected: list[str]) -> None:
             continue
         try:
             match_columns(run, data)
-        except (pa.ArrowException, duckdb.Error, OSError, UnicodeDecodeError) as exc:
+        except (pa.ArrowException, duckdb.Error, OSError, ValueError, csv.Error) as exc:
             run.cannot_read(table, 0, exc)
             continue
+        if not data.columns and not data.extra:  # an empty file, or one of no header: nothing to key on
+            run.cannot_read(table, 0, ValueError(f"{data.files[0].name} has no columns (an empty file?)"))
+            continue
         check_rows(run, data)
-    check_keys(run, [t for t in selected if t in run.found and t not in run.unreadable])
+    keyed = [t for t in selected if t in run.found and t not in run.unreadable]
+    try:
+        check_keys(run, keyed)
+    except duckdb.Error as exc:  # data DuckDB cannot read as a whole although each file opened: say so, once
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0][:300]
+        for table in keyed:
+            run.skip(table, "keys", f"the keys could not be checked: {reason}")
