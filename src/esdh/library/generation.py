@@ -58,9 +58,15 @@ def _refuse_special_file(source: SpecSource) -> None:
 def _refuse_run_folder(out: Path) -> None:
     """A registered run (``<registry>/<dataset>/<version>/``, whose metadata is in ``<dataset>/.meta/<version>``)
     is immutable: ``generate`` never writes into it or over it, even where the file system would let it."""
+    def is_run(place: Path) -> bool:
+        try:
+            return (place.parent / ".meta" / place.name).is_dir() and (place / "datapackage.json").is_file()
+        except OSError:  # a name too long for the file system: no run has it (the output's own check says so)
+            return False
+
     folder = out.expanduser().absolute()
     for place in (folder, *folder.parents):
-        if place.name and (place.parent / ".meta" / place.name).is_dir() and (place / "datapackage.json").is_file():
+        if place.name and is_run(place):
             raise OutputError(f"{out} is {'in ' if place != folder else ''}the registered run "
                               f"{place.parent.name}/{place.name}; a run is never written over (give another --out)")
 

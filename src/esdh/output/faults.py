@@ -49,7 +49,8 @@ def fault(exc: OSError, where: Path | str | None, kept: str = "nothing was kept"
         detail = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(where) else ""
         return NotWritableError(f"permission denied{on}{detail}{tail}", exc)
     if code == errno.ENAMETOOLONG:
-        return NameTooLongError(f"a name too long for the file system{on}{tail}", exc)
+        limit = f" (it allows {name_max(Path(str(where)))} bytes per name)" if where else ""
+        return NameTooLongError(f"a name too long for the file system{on}{limit}{tail}", exc)
     text = exc.strerror or str(exc)
     reason = text.splitlines()[0] if text else type(exc).__name__
     detail = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(where) else ""

@@ -13,7 +13,7 @@ RUN_KEY = "run.json"  # the options the output was started with: a resume must u
 def resumes(resume: bool, recorded: dict[str, Any] | None, key: dict[str, Any], where: object) -> bool:
     """Whether an unfinished output found at ``where`` is continued (True) or discarded (False); with
     ``resume``, one started with other options is refused rather than silently thrown away."""
-    if not resume:
+    if not resume or recorded is None:  # killed before its options were recorded: nothing to trust, start over
         return False
     if recorded != key:
         raise OutputError(f"the interrupted output in {where} was started with other options; run again without "
