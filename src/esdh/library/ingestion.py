@@ -25,6 +25,7 @@ from esdh.output.checksum import sha256_file
 from esdh.output.datapackage import PROFILE, STREAMED, field_type, tabular, versions, write_manifest
 from esdh.output.faults import fault
 from esdh.output.folder import MANIFEST
+from esdh.output.tables import bounded_duckdb_config
 from esdh.quality.drift import Thresholds
 from esdh.quality.validate import ValidationReport, validate_data
 from esdh.quality.validate.read import header_columns, too_wide
@@ -77,7 +78,7 @@ def _describe(files: list[Path], count: bool = True) -> tuple[int, list[dict[str
             wide = None  # DuckDB says what is wrong with it below
         if wide:
             raise UsageError(f"cannot read {file.name}: {wide}")
-    con = duckdb.connect()
+    con = duckdb.connect(config=bounded_duckdb_config())  # files of any size: bounded memory
     try:
         relation = file_relation(files).replace(", all_varchar=true", "")  # let DuckDB detect CSV types
         rows = con.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0] if count else 0

@@ -55,6 +55,17 @@ def run_checks(plan: Plan, written: list[WrittenTable], row_checks: list[CheckRe
 CHECK_MEMORY = "1GB"
 
 
+def bounded_duckdb_config() -> dict[str, str | bool | int | float | list[str]]:
+    """DuckDB settings for reading files a user gave (compare, ingest): at most ``CHECK_MEMORY``, spilling into
+    a folder of this process under the system's temporary folder (DuckDB's default, ``.tmp`` in the current
+    folder, would leave a folder where the user works); DuckDB removes its spill files on close."""
+    import os
+    import tempfile
+
+    return {"memory_limit": CHECK_MEMORY, "temp_directory": os.path.join(tempfile.gettempdir(),
+                                                                         f"esdh-spill-{os.getpid()}")}
+
+
 def write_tables(plan: Plan, folder: Path, formats: list[str], progress: Progress | None = None,
                  check: bool = True, *, engine: Engine | None = None, part_rows: int | None = DEFAULT_PART_ROWS,
                  single_name: str = "{table}.{ext}", target: FolderTarget | StoreTarget | None = None,

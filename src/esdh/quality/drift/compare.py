@@ -18,8 +18,10 @@ def compare_folders(current: Path, reference: Path, thresholds: Thresholds | Non
     distributions and correlations use at most ``sample_rows`` rows of each table."""
     import duckdb
 
+    from esdh.output.tables import bounded_duckdb_config
+
     th = thresholds or Thresholds()
-    con = duckdb.connect()
+    con = duckdb.connect(config=bounded_duckdb_config())  # folders of any size: bounded memory
     try:
         cur_f, ref_f = open_folder(con, Path(current)), open_folder(con, Path(reference))
         report = DriftReport(cur_f.identity(), ref_f.identity(), th)
