@@ -205,3 +205,15 @@ def test_mutated_yaml_raises_only_esdh_errors(at: int, cut: int, insert: str) ->
     text = yaml.safe_dump(TEMPLATE)
     at = at % (len(text) + 1)
     _load(text[:at] + insert + text[at + cut:])
+
+
+def test_a_fifo_is_refused_without_being_opened(tmp_path: Path) -> None:
+    """Opening a FIFO blocks until a writer comes: the reader of every YAML file refuses it unopened."""
+    from esdh.spec.yamlsource import read_yaml
+
+    fifo = tmp_path / "schema.yaml"
+    os.mkfifo(fifo)
+    started = time.perf_counter()
+    with pytest.raises(SpecError, match="not a regular file"):
+        read_yaml(fifo)
+    assert time.perf_counter() - started < 5

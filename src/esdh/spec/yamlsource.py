@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -202,6 +203,14 @@ def load_yaml(text: str, file: str = "<spec>") -> tuple[object, SourceMap]:
 def read_yaml(path: Path) -> tuple[object, SourceMap]:
     """Read and parse a YAML file: at most the size limit is read, and it must be UTF-8."""
     limit = limits.SPEC_BYTES.value
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        mode = None  # opening it below says why it cannot be read
+    if mode is not None and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        # a FIFO would block the open forever, a device would be read without end
+        raise SpecError([SpecProblem(path="", message="cannot read spec: it is not a regular file (not opened)",
+                                     hint="give the path of a YAML file", file=str(path))])
     try:
         with path.open("rb") as handle:
             data = handle.read(limit + 1)
