@@ -156,3 +156,19 @@ def test_a_valid_version_still_loads_and_generates() -> None:
     text = HEAD + PEOPLE + "versions:\n  '1.1.0':\n    changes:\n      tables.people.rows: 4\n"
     assert library.table(text, "people", version="1.1.0").num_rows == 4
     assert library.table(text, "people").num_rows == 10
+
+
+def test_spec_check_plans_every_declared_version(tmp_path: Path) -> None:
+    """A version that leaves a `choose: distinct` fewer targets than it needs loads fine and fails only when
+    planned: spec check plans each version, as generate --version would."""
+    tables = ("  things:\n    rows: 10\n    primary_key: thing_id\n    columns:\n"
+              "      thing_id: {generator: sequence}\n"
+              "  kids:\n    rows: {per: people, count: 3}\n    columns:\n"
+              "      pick: {ref: things.thing_id, choose: distinct}\n")
+    spec = tmp_path / "s.yaml"
+    spec.write_text(HEAD + PEOPLE + tables + "versions:\n  '1.1.0':\n    changes:\n      tables.things.rows: 2\n")
+    result = CliRunner().invoke(cli, ["spec", "check", str(spec)])
+    assert result.exit_code == 2, result.output
+    assert "choose: distinct needs at most 2 rows per parent" in result.output
+    spec.write_text(HEAD + PEOPLE + tables + "versions:\n  '1.1.0':\n    changes:\n      tables.things.rows: 5\n")
+    assert CliRunner().invoke(cli, ["spec", "check", str(spec)]).exit_code == 0

@@ -131,9 +131,8 @@ def spec() -> None:
 @click.argument("file")
 def spec_check(file: str) -> None:
     """Check a spec and report every problem at once."""
-    dataset = library.load(file)
+    dataset = library.check(file)
     echo_source(dataset)
-    library.plan(dataset)
     tables = ", ".join(f"{n}" for n in dataset.tables)
     click.echo(f"ok: {dataset.spec.dataset} {dataset.spec.version} ({tables})")
 

@@ -10,7 +10,7 @@ generators, the spec's JSON Schema), :mod:`~esdh.library.describe` (a plan descr
 
 from esdh.defaults import DEFAULT_CHUNK_SIZE, DEFAULT_PART_ROWS
 from esdh.library import catalogue, classic, describe, profiles, snapshot, stream
-from esdh.library.generation import SpecSource, generate, load, plan, preview, table
+from esdh.library.generation import SpecSource, check, generate, load, plan, preview, table
 from esdh.library.governance import (
     RunDiff,
     RunReport,
@@ -58,6 +58,7 @@ __all__ = [
     "ValidationReport",
     "Verification",
     "catalogue",
+    "check",
     "classic",
     "compare",
     "describe",

@@ -35,6 +35,17 @@ def load(source: SpecSource, version: str | None = None) -> Dataset:
     return load_spec(source, version)
 
 
+def check(source: SpecSource) -> Dataset:
+    """What ``esdh spec check`` checks: the spec, its plan, and the plan of every version it declares (a
+    version can make a plan impossible, e.g. fewer parents than ``choose: distinct`` needs)."""
+    dataset = load(source)
+    plan(dataset)
+    if not isinstance(source, Dataset):
+        for name in dataset.spec.versions:
+            plan(load(source, name))
+    return dataset
+
+
 def _refuse_special_file(source: SpecSource) -> None:
     """A spec path that names a FIFO, a socket or a device is refused before it is opened: reading a FIFO
     waits for a writer that may never come."""
