@@ -132,6 +132,14 @@ def _json_rows(table: pa.Table, timestamp_sep: str = "T") -> list[dict]:
     return [{k: value(v) for k, v in row.items()} for row in table.to_pylist()]
 
 
+@pytest.mark.parametrize("query", ["rows=%EF%BC%91%EF%BC%90", "rows=1_0", "rows=+5", "rows=%205",
+                                   "seed=%D9%A1", "seed=1_0", "seed=0x10"])
+def test_query_numbers_are_ascii_digits_as_on_the_command_line(http, query: str) -> None:
+    """Python's int() takes '１０', '1_0' and ' 5'; the CLI refuses them, and so does the API (one envelope)."""
+    response = http.get(f"/v1/datasets/insurance/tables/policies/preview?{query}")
+    assert "is not a whole number (digits 0-9 only)" in envelope(response, 422)["message"]
+
+
 def test_preview_equals_library_and_is_deterministic(http) -> None:
     params = {"rows": 7, "seed": 3}
     first = http.get("/v1/datasets/insurance/tables/policies/preview", params=params)

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import StreamingResponse
+from pydantic import BeforeValidator
 
 from esdh import library
 from esdh.api import v1_catalogue as catalogue
@@ -20,7 +21,18 @@ router = APIRouter(tags=["datasets"])
 
 Name = Annotated[str, Path(description="a built-in dataset (GET /v1/datasets lists them)", examples=["insurance"])]
 TableName = Annotated[str, Path(description="a table of the dataset", examples=["persons"])]
-Seed = Annotated[int | None, Query(ge=0, le=2**63 - 1, description="the seed (default: the spec's)")]
+
+
+def _ascii_digits(value: object) -> object:
+    """Whole numbers in a query are written with the digits 0-9, as on the command line: '1_0', '+5', ' 5' and
+    other scripts' digits ('١٠', '１０'), which Python's int() would take, are refused."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError(f"{value!r} is not a whole number (digits 0-9 only)")
+    return value
+
+
+Digits = BeforeValidator(_ascii_digits)
+Seed = Annotated[int | None, Query(ge=0, le=2**63 - 1, description="the seed (default: the spec's)"), Digits]
 Version = Annotated[str | None, Query(max_length=100, description="a version the dataset declares (default: its base; "
                                       "GET /v1/datasets/{name} lists them); any other: 404")]
 
@@ -53,7 +65,8 @@ def dataset(name: Name, version: Version = None) -> library.catalogue.DatasetDet
 @router.get("/datasets/{name}/tables/{table}/preview", response_model=Preview, summary="Preview a table",
             responses=errors(401, 404, 422, 429))
 def preview(request: Request, name: Name, table: TableName,
-            rows: Annotated[int, Query(ge=1, le=catalogue.PREVIEW_MAX, description="how many first rows")] = 10,
+            rows: Annotated[int, Query(ge=1, le=catalogue.PREVIEW_MAX, description="how many first rows"),
+                            Digits] = 10,
             seed: Seed = None, version: Version = None) -> dict[str, Any]:
     """The table's first rows, generated in memory, as JSON (at most 1000, and at most max_rows)."""
     data = catalogue.dataset_of(name, version)
